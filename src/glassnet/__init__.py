@@ -1,0 +1,25 @@
+"""glassnet: feedforward neural networks trained by backpropagation, with every number in view."""
+from .activations import ACTIVATIONS, Activation, get_activation
+from .costs import COSTS, Cost, get_cost
+from .errors import (ConfigError, DataError, GlassnetError, LabelError, ModelFileError, NonFiniteError,
+                     NotFittedError, ShapeError, TrainingDivergedError, UnknownNameError)
+from .gradcheck import gradient_check, relative_error
+from .initializers import INITIALIZERS, get_initializer
+from .layers import Dense
+from .network import Network
+from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Momentum, Nesterov, Optimizer, get_optimizer
+from .schedules import SCHEDULES, get_schedule
+from .training import Callback, EarlyStopping, History, Trainer, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "COSTS", "INITIALIZERS", "OPTIMIZERS", "SCHEDULES",
+    "Activation", "Cost", "Dense", "Network", "Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "AdamW",
+    "Callback", "EarlyStopping", "History", "Trainer", "fit",
+    "get_activation", "get_cost", "get_initializer", "get_optimizer", "get_schedule",
+    "gradient_check", "relative_error",
+    "GlassnetError", "ConfigError", "UnknownNameError", "DataError", "ShapeError", "LabelError",
+    "NonFiniteError", "TrainingDivergedError", "NotFittedError", "ModelFileError",
+    "__version__",
+]

@@ -1,0 +1,202 @@
+"""Activation functions f, each with its derivative beside it.
+
+Notation follows the seeds: a layer's weighted sum is ``a`` and its activation is ``z = f(a)``.
+
+Every activation works on arrays of shape ``(n_samples, n_units)`` and keeps that shape:
+``a: (n_samples, n_units) -> z: (n_samples, n_units)``.
+
+``backward(grad_z, a, z)`` turns dC/dz into dC/da (the layer's delta). For the element-wise functions that is
+``grad_z * f'(a)``; softmax couples the units of a sample, so it uses its Jacobian instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .backend import namespace_of
+from .registry import Registry
+
+
+class Activation:
+    """Base class. Subclasses define ``forward`` and ``derivative`` (or ``backward``) next to each other."""
+
+    name = "activation"
+    #: the interval the outputs lie in; costs that need probabilities check it
+    output_range: tuple[float, float] = (-np.inf, np.inf)
+    #: True when f acts on each unit alone, so dC/da = dC/dz * f'(a)
+    elementwise = True
+
+    def forward(self, a):
+        """z = f(a). ``a: (n_samples, n_units) -> (n_samples, n_units)``."""
+        raise NotImplementedError
+
+    def derivative(self, a, z):
+        """f'(a), element-wise, given ``a`` and the cached ``z = f(a)``."""
+        raise NotImplementedError
+
+    def backward(self, grad_z, a, z):
+        """dC/da from dC/dz: ``grad_z: (n_samples, n_units) -> (n_samples, n_units)``."""
+        # delta = dC/dz * f'(a)   (chain rule, element-wise)
+        return grad_z * self.derivative(a, z)
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in self.get_config().items() if k != "name"}
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{type(self).__name__}({inner})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Activation) and self.get_config() == other.get_config()
+
+    __hash__ = object.__hash__
+
+
+ACTIVATIONS = Registry("activation", Activation)
+
+
+@ACTIVATIONS.register("identity")
+class Identity(Activation):
+    """f(a) = a; f'(a) = 1. Used as a linear output for regression (the seed-003 XOR network uses it everywhere)."""
+
+    name = "identity"
+
+    def forward(self, a):
+        return a
+
+    def derivative(self, a, z):
+        return namespace_of(a).ones_like(a)
+
+    def backward(self, grad_z, a, z):
+        # f'(a) = 1, so delta = dC/dz
+        return grad_z
+
+
+ACTIVATIONS.register("linear", Identity)
+
+
+@ACTIVATIONS.register("sigmoid")
+class Sigmoid(Activation):
+    """f(a) = 1 / (1 + e^-a); f'(a) = f(a) (1 - f(a)). Overflow-safe for any float input."""
+
+    name = "sigmoid"
+    output_range = (0.0, 1.0)
+
+    def forward(self, a):
+        xp = namespace_of(a)
+        # exp(-|a|) never overflows; pick the form whose denominator stays >= 1
+        e = xp.exp(-xp.abs(a))
+        small = e / (1.0 + e)  # = sigmoid(-|a|)
+        return xp.where(a >= 0, 1.0 - small, small)
+
+    def derivative(self, a, z):
+        # f'(a) = z (1 - z), reusing the cached forward output
+        return z * (1.0 - z)
+
+
+ACTIVATIONS.register("logistic", Sigmoid)
+
+
+@ACTIVATIONS.register("tanh")
+class Tanh(Activation):
+    """f(a) = tanh(a); f'(a) = 1 - tanh(a)^2."""
+
+    name = "tanh"
+    output_range = (-1.0, 1.0)
+
+    def forward(self, a):
+        return namespace_of(a).tanh(a)
+
+    def derivative(self, a, z):
+        # f'(a) = 1 - z^2
+        return 1.0 - z * z
+
+
+@ACTIVATIONS.register("relu")
+class ReLU(Activation):
+    """f(a) = max(a, 0); f'(a) = 1 where a > 0 else 0 (0 is taken at a = 0)."""
+
+    name = "relu"
+    output_range = (0.0, np.inf)
+
+    def forward(self, a):
+        return namespace_of(a).maximum(a, 0)
+
+    def derivative(self, a, z):
+        return (a > 0).astype(a.dtype)
+
+    def backward(self, grad_z, a, z):
+        # delta = dC/dz * [a > 0]
+        return grad_z * (a > 0)
+
+
+@ACTIVATIONS.register("leaky_relu")
+class LeakyReLU(Activation):
+    """f(a) = a where a > 0 else alpha * a; f'(a) = 1 where a > 0 else alpha."""
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01):
+        from .errors import ConfigError
+
+        if not (isinstance(alpha, (int, float)) and 0.0 <= float(alpha) < 1.0):
+            raise ConfigError(f"leaky_relu alpha must be a number in [0, 1), got {alpha!r}")
+        self.alpha = float(alpha)
+
+    def forward(self, a):
+        xp = namespace_of(a)
+        return xp.where(a > 0, a, a * self.alpha)
+
+    def derivative(self, a, z):
+        xp = namespace_of(a)
+        return xp.where(a > 0, 1.0, self.alpha).astype(a.dtype)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "alpha": self.alpha}
+
+
+@ACTIVATIONS.register("softplus")
+class Softplus(Activation):
+    """f(a) = log(1 + e^a); f'(a) = sigmoid(a). Overflow-safe: max(a, 0) + log1p(e^-|a|)."""
+
+    name = "softplus"
+    output_range = (0.0, np.inf)
+
+    def forward(self, a):
+        xp = namespace_of(a)
+        return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+
+    def derivative(self, a, z):
+        return Sigmoid().forward(a)
+
+
+@ACTIVATIONS.register("softmax")
+class Softmax(Activation):
+    """f(a)_k = e^{a_k} / sum_j e^{a_j} over the units of one sample (an output activation).
+
+    Its Jacobian is dz_k/da_j = z_k (1[k=j] - z_j), so dC/da = z * (dC/dz - sum_k dC/dz_k z_k).
+    Paired with categorical cross-entropy the network uses the fused delta ``z - y`` instead.
+    """
+
+    name = "softmax"
+    output_range = (0.0, 1.0)
+    elementwise = False
+
+    def forward(self, a):
+        xp = namespace_of(a)
+        shifted = a - a.max(axis=1, keepdims=True)  # log-sum-exp shift: e^x never overflows
+        e = xp.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def derivative(self, a, z):
+        """The diagonal of the Jacobian, z (1 - z); the full Jacobian is used in ``backward``."""
+        return z * (1.0 - z)
+
+    def backward(self, grad_z, a, z):
+        # delta_j = sum_k dC/dz_k * z_k (1[k=j] - z_j) = z_j * (dC/dz_j - sum_k dC/dz_k z_k)
+        return z * (grad_z - (grad_z * z).sum(axis=1, keepdims=True))
+
+
+def get_activation(spec) -> Activation:
+    """An :class:`Activation` from a name, a config dict, or an instance."""
+    return ACTIVATIONS.get(spec)

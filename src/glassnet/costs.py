@@ -1,0 +1,181 @@
+"""Cost functions C(ŷ, y), value and gradient side by side.
+
+Convention: every cost is the **mean over samples** of a per-sample cost that is **summed over outputs**.
+So for n samples with k outputs
+
+    quadratic              C = (1/n) Σ_i ½ ‖ŷ_i − y_i‖²
+    binary cross-entropy   C = −(1/n) Σ_i Σ_k [y_ik log ŷ_ik + (1 − y_ik) log(1 − ŷ_ik)]
+    cross-entropy          C = −(1/n) Σ_i Σ_k y_ik log ŷ_ik
+
+``gradient`` returns dC/dŷ of that mean (so it already carries the 1/n). Shapes:
+``y_pred, y: (n_samples, n_outputs) -> value: float, gradient: (n_samples, n_outputs)``.
+
+**Matched pairs.** For sigmoid + binary cross-entropy, softmax + cross-entropy and identity + quadratic
+the chain rule collapses: the output delta dC/da_L is simply (ŷ − y)/n. For sigmoid + BCE,
+dC/dŷ = (ŷ − y)/(ŷ(1 − ŷ)) and f'(a) = ŷ(1 − ŷ), so the product is ŷ − y; for softmax + CE the Jacobian sum
+gives ŷ_j Σ_k y_k − y_j = ŷ_j − y_j when each row of y sums to 1; for identity + quadratic f' = 1.
+The fused forms are computed directly, from the output layer's weighted sum ``a`` (log-sum-exp, no log(0)).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, Identity, Sigmoid, Softmax
+from .backend import namespace_of
+from .errors import ConfigError
+from .registry import Registry
+
+
+class Cost:
+    """Base class: ``value`` and ``gradient`` of the mean per-sample cost, plus the fused forms."""
+
+    name = "cost"
+    #: True when ŷ must be a probability (outputs in [0, 1])
+    needs_probabilities = False
+    #: the output activation with which the delta fuses to (ŷ − y)/n
+    fused_activation: type | None = None
+    formula = ""
+
+    def value(self, y_pred, y) -> float:
+        raise NotImplementedError
+
+    def gradient(self, y_pred, y):
+        raise NotImplementedError
+
+    def fuses_with(self, activation: Activation) -> bool:
+        return self.fused_activation is not None and type(activation) is self.fused_activation
+
+    def fused_value(self, a, y) -> float:
+        """The cost computed from the output layer's weighted sums ``a`` (only for the matched pair)."""
+        return self.value(self.fused_activation().forward(a), y)
+
+    def fused_delta(self, y_pred, y):
+        # delta_L = dC/da_L = (ŷ − y) / n   for the matched pair (see the module docstring)
+        return (y_pred - y) / y.shape[0]
+
+    def check_output(self, activation: Activation) -> None:
+        """Refuse an output activation whose range this cost cannot take (e.g. log of a negative)."""
+        low, high = activation.output_range
+        if self.needs_probabilities and (low < 0.0 or high > 1.0):
+            raise ConfigError(
+                f"cost {self.name!r} needs outputs in [0, 1], but output activation {activation.name!r} "
+                f"gives values in [{low}, {high}]; use 'sigmoid' or 'softmax' as the output activation"
+            )
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+COSTS = Registry("cost", Cost)
+
+
+@COSTS.register("quadratic")
+class Quadratic(Cost):
+    """C = (1/n) Σ_i ½ ‖ŷ_i − y_i‖² (the mean squared error, halved, summed over outputs); dC/dŷ = (ŷ − y)/n."""
+
+    name = "quadratic"
+    fused_activation = Identity
+    formula = "C = (1/n) Σ ½ (ŷ − y)²"
+
+    def value(self, y_pred, y) -> float:
+        diff = y_pred - y
+        return float(0.5 * (diff * diff).sum() / y.shape[0])
+
+    def gradient(self, y_pred, y):
+        return (y_pred - y) / y.shape[0]
+
+
+COSTS.register("mse", Quadratic)
+
+
+def _clipped_log(xp, p):
+    """log(p) with p kept above the smallest positive normal number, so no log(0) = -inf."""
+    return xp.log(xp.maximum(p, np.finfo(p.dtype).tiny))
+
+
+@COSTS.register("binary_cross_entropy")
+class BinaryCrossEntropy(Cost):
+    """C = −(1/n) Σ_i Σ_k [y log ŷ + (1 − y) log(1 − ŷ)] (the cost of logistic regression, seed 003).
+
+    dC/dŷ = (ŷ − y) / (ŷ (1 − ŷ)) / n. With a sigmoid output it is computed from the weighted sum a as
+    (1/n) Σ [softplus(a) − y a], which is exact and never takes log(0).
+    """
+
+    name = "binary_cross_entropy"
+    needs_probabilities = True
+    fused_activation = Sigmoid
+    formula = "C = −(1/n) Σ [y log ŷ + (1 − y) log(1 − ŷ)]"
+
+    def value(self, y_pred, y) -> float:
+        xp = namespace_of(y_pred)
+        per = y * _clipped_log(xp, y_pred) + (1.0 - y) * _clipped_log(xp, 1.0 - y_pred)
+        return float(-per.sum() / y.shape[0])
+
+    def gradient(self, y_pred, y):
+        xp = namespace_of(y_pred)
+        tiny = np.finfo(y_pred.dtype).tiny
+        denominator = xp.maximum(y_pred * (1.0 - y_pred), tiny)
+        return (y_pred - y) / denominator / y.shape[0]
+
+    def fused_value(self, a, y) -> float:
+        xp = namespace_of(a)
+        # −[y log σ(a) + (1−y) log(1−σ(a))] = softplus(a) − y·a,  softplus(a) = max(a,0) + log1p(e^−|a|)
+        softplus = xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+        return float((softplus - y * a).sum() / y.shape[0])
+
+
+COSTS.register("bce", BinaryCrossEntropy)
+
+
+@COSTS.register("cross_entropy")
+class CrossEntropy(Cost):
+    """C = −(1/n) Σ_i Σ_k y_ik log ŷ_ik (categorical cross-entropy); dC/dŷ = −y / ŷ / n.
+
+    With a softmax output it is computed from the weighted sums a as (1/n) Σ_i Σ_k y_ik (LSE(a_i) − a_ik),
+    where LSE is the log-sum-exp, so it is exact and never takes log(0).
+    """
+
+    name = "cross_entropy"
+    needs_probabilities = True
+    fused_activation = Softmax
+    formula = "C = −(1/n) Σ y log ŷ"
+
+    def value(self, y_pred, y) -> float:
+        xp = namespace_of(y_pred)
+        return float(-(y * _clipped_log(xp, y_pred)).sum() / y.shape[0])
+
+    def gradient(self, y_pred, y):
+        xp = namespace_of(y_pred)
+        return -y / xp.maximum(y_pred, np.finfo(y_pred.dtype).tiny) / y.shape[0]
+
+    def fused_value(self, a, y) -> float:
+        xp = namespace_of(a)
+        top = a.max(axis=1, keepdims=True)
+        log_sum_exp = top + xp.log(xp.exp(a - top).sum(axis=1, keepdims=True))
+        # −log softmax(a)_k = LSE(a) − a_k
+        return float((y * (log_sum_exp - a)).sum() / y.shape[0])
+
+    def fused_delta(self, y_pred, y):
+        # delta_L = (ŷ Σ_k y_k − y)/n, which is (ŷ − y)/n when each row of y sums to 1 (one-hot or soft labels)
+        return (y_pred * y.sum(axis=1, keepdims=True) - y) / y.shape[0]
+
+
+COSTS.register("categorical_cross_entropy", CrossEntropy)
+COSTS.register("ce", CrossEntropy)
+
+
+def get_cost(spec) -> Cost:
+    """A :class:`Cost` from a name, a config dict or an instance."""
+    return COSTS.get(spec)
+
+
+def default_cost_for(output: Activation) -> Cost:
+    """The cost that matches an output activation: softmax -> cross_entropy, sigmoid -> BCE, else quadratic."""
+    if isinstance(output, Softmax):
+        return CrossEntropy()
+    if isinstance(output, Sigmoid):
+        return BinaryCrossEntropy()
+    return Quadratic()

@@ -1,0 +1,68 @@
+"""One exception hierarchy for everything glassnet refuses to do.
+
+Every error glassnet raises on purpose is a :class:`GlassnetError`. The subclasses also derive from the
+built-in exception a Python user would expect (``ValueError``, ``TypeError``, ``ArithmeticError``), so
+``except ValueError`` keeps working in code that does not know about glassnet.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "GlassnetError",
+    "ConfigError",
+    "UnknownNameError",
+    "DataError",
+    "ShapeError",
+    "LabelError",
+    "NonFiniteError",
+    "TrainingDivergedError",
+    "NotFittedError",
+    "ModelFileError",
+]
+
+
+class GlassnetError(Exception):
+    """Root of every error glassnet raises on purpose."""
+
+
+class ConfigError(GlassnetError, ValueError):
+    """A setting (learning rate, batch size, layer size, ...) is outside what it can be."""
+
+
+class UnknownNameError(ConfigError):
+    """A name (activation, cost, initializer, optimizer, schedule) is not in its registry."""
+
+
+class DataError(GlassnetError, ValueError):
+    """Input data is empty, non-numeric, non-finite or otherwise unusable."""
+
+
+class ShapeError(DataError):
+    """Input data has the wrong shape: rows of X and y differ, or a width does not match a layer."""
+
+
+class LabelError(DataError):
+    """Class labels are not integers, or fall outside the network's output width."""
+
+
+class NonFiniteError(GlassnetError, ArithmeticError):
+    """A value that must be finite (a loss, a gradient) is NaN or infinite."""
+
+
+class TrainingDivergedError(NonFiniteError):
+    """Training produced a non-finite loss or gradient; the network keeps its last finite weights.
+
+    Attributes ``epoch`` and ``batch`` (both 1-based) say where it happened.
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int):
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch
+
+
+class NotFittedError(GlassnetError, AttributeError):
+    """Something that needs a trained or forwarded network was asked of one that is not."""
+
+
+class ModelFileError(GlassnetError, ValueError):
+    """A model or checkpoint file is corrupt, truncated, foreign, or from a newer glassnet."""

@@ -1,0 +1,127 @@
+"""Dense layers: ``a = x @ W + b``, ``z = f(a)``.
+
+Weights are stored as ``W: (n_in, n_out)`` so the forward pass of a batch is one matrix product
+``x: (n_samples, n_in) @ W -> (n_samples, n_out)``; biases are ``b: (n_out,)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .backend import namespace_of
+from .errors import ConfigError, NotFittedError
+from .initializers import get_initializer, initializer_config
+
+
+def _check_size(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Dense:
+    """A fully connected layer.
+
+    Forward:  ``x: (n_samples, n_in) -> z: (n_samples, n_out)`` with ``a = x @ W + b`` and ``z = f(a)``.
+    Backward: given this layer's delta ``dC/da: (n_samples, n_out)``, stores ``grad_W = x.T @ delta``
+    ``(n_in, n_out)`` and ``grad_b = Σ_samples delta`` ``(n_out,)``, and returns ``dC/dx = delta @ W.T``
+    ``(n_samples, n_in)`` for the layer below.
+
+    After a forward and backward pass the layer exposes every intermediate value of the step:
+    ``x`` (its input, the previous layer's z), ``a``, ``z``, ``delta``, ``grad_W`` and ``grad_b``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation="sigmoid", weight_init="glorot_uniform",
+                 bias_init="zeros", dtype=np.float64):
+        self.n_in = _check_size("n_in", n_in)
+        self.n_out = _check_size("n_out", n_out)
+        self.activation: Activation = get_activation(activation)
+        self.weight_init = get_initializer(weight_init)
+        self.bias_init = get_initializer(bias_init)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ConfigError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.W = np.zeros((self.n_in, self.n_out), dtype=self.dtype)
+        self.b = np.zeros(self.n_out, dtype=self.dtype)
+        self.clear()
+
+    def reset_parameters(self, rng: np.random.Generator) -> None:
+        """Draw W and b from the layer's initializers (in place, so optimizer state keeps pointing at them)."""
+        self.W[...] = self.weight_init((self.n_in, self.n_out), rng, self.dtype)
+        self.b[...] = self.bias_init((self.n_out,), rng, self.dtype)
+
+    def clear(self) -> None:
+        """Forget the cached values of the last step."""
+        self.x = self.a = self.z = self.delta = None
+        self.grad_W = self.grad_b = None
+
+    # ---- forward -----------------------------------------------------------------------------------
+    def forward(self, x):
+        """z = f(x @ W + b); caches x, a and z. ``x: (n_samples, n_in) -> (n_samples, n_out)``."""
+        a = x @ self.W
+        a += self.b  # a = x W + b  (the weighted sum, seed 003's h(x))
+        self.x, self.a = x, a
+        self.z = self.activation.forward(a)
+        return self.z
+
+    # ---- backward ----------------------------------------------------------------------------------
+    def backward_from_output_grad(self, grad_z, need_input_grad: bool = True):
+        """Backward pass given dC/dz of this layer's output: applies f' and then :meth:`backward`."""
+        if self.a is None:
+            raise NotFittedError("backward called before forward on this layer")
+        # delta_l = dC/dz_l ⊙ f'(a_l), where dC/dz_l = delta_{l+1} @ W_{l+1}.T came from the layer above
+        return self.backward(self.activation.backward(grad_z, self.a, self.z), need_input_grad)
+
+    def backward(self, delta, need_input_grad: bool = True):
+        """Given this layer's delta dC/da, store the parameter gradients and return dC/dx (or None)."""
+        self.delta = delta
+        # dC/dW_l = z_{l-1}.T @ delta_l   (z_{l-1} is this layer's input x)
+        self.grad_W = self.x.T @ delta
+        # dC/db_l = Σ_samples delta_l
+        self.grad_b = delta.sum(axis=0)
+        if not need_input_grad:
+            return None
+        # dC/dz_{l-1} = delta_l @ W_l.T
+        return delta @ self.W.T
+
+    # ---- bookkeeping -------------------------------------------------------------------------------
+    @property
+    def n_weights(self) -> int:
+        return self.n_in * self.n_out
+
+    @property
+    def n_biases(self) -> int:
+        return self.n_out
+
+    def parameters(self) -> list:
+        return [self.W, self.b]
+
+    def gradients(self) -> list:
+        return [self.grad_W, self.grad_b]
+
+    def to(self, xp) -> None:
+        """Move W and b into array namespace ``xp`` (numpy or cupy)."""
+        if namespace_of(self.W) is not xp:
+            self.W = xp.asarray(self.W)
+            self.b = xp.asarray(self.b)
+        self.clear()
+
+    def get_config(self) -> dict:
+        return {
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.get_config(),
+            "weight_init": initializer_config(self.weight_init),
+            "bias_init": initializer_config(self.bias_init),
+            "dtype": self.dtype.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Dense":
+        return cls(**config)
+
+    def extra_repr(self) -> str:
+        return f"{self.n_in} -> {self.n_out}, activation={self.activation.name}"
+
+    def __repr__(self) -> str:
+        return f"Dense({self.extra_repr()})"

@@ -1,0 +1,186 @@
+"""Optimizers, sorted in order of increasing complexity. Each updates the parameters in place.
+
+``step(params, grads, learning_rate)`` takes the lists ``[W_1, b_1, W_2, b_2, ...]`` and their gradients.
+Weight decay (AdamW) applies to weights only, chosen by ``decay_mask``.
+"""
+from __future__ import annotations
+
+import math
+
+from .errors import ConfigError
+from .registry import Registry
+
+
+def _check(name: str, value, low: float, high: float, low_open=False, high_open=True) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        raise ConfigError(f"{name} must be a number in {left}{low}, {high}{right}, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: holds per-parameter state; subclasses implement ``_update`` for one parameter."""
+
+    name = "optimizer"
+
+    def __init__(self):
+        self.state: list[dict] = []
+        self.t = 0  # number of steps taken
+
+    def step(self, params: list, grads: list, learning_rate: float, decay_mask: list[bool] | None = None) -> None:
+        if not self.state:
+            self.state = [self._new_state(p) for p in params]
+        self.t += 1
+        if decay_mask is None:
+            decay_mask = [True] * len(params)
+        for param, grad, state, decays in zip(params, grads, self.state, decay_mask):
+            self._update(param, grad, state, learning_rate, decays)
+
+    def _new_state(self, param) -> dict:
+        return {}
+
+    def _update(self, param, grad, state, learning_rate, decays) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self.state, self.t = [], 0
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({params})"
+
+
+OPTIMIZERS = Registry("optimizer", Optimizer)
+
+
+@OPTIMIZERS.register("sgd")
+class SGD(Optimizer):
+    """Plain gradient descent:  ``w = w - learning_rate * g``."""
+
+    name = "sgd"
+
+    def _update(self, param, grad, state, learning_rate, decays):
+        param -= learning_rate * grad
+
+
+@OPTIMIZERS.register("momentum")
+class Momentum(Optimizer):
+    """Gradient descent with momentum (and Nesterov's look-ahead when ``nesterov=True``)::
+
+        velocity = momentum * velocity - learning_rate * g
+        w = w + velocity                                    # classical momentum
+        w = w + momentum * velocity - learning_rate * g     # Nesterov
+    """
+
+    name = "momentum"
+
+    def __init__(self, momentum: float = 0.9, nesterov: bool = False):
+        super().__init__()
+        self.momentum = _check("momentum", momentum, 0.0, 1.0)
+        self.nesterov = bool(nesterov)
+
+    def _new_state(self, param):
+        return {"velocity": param * 0}
+
+    def _update(self, param, grad, state, learning_rate, decays):
+        velocity = state["velocity"]
+        velocity *= self.momentum
+        velocity -= learning_rate * grad
+        if self.nesterov:
+            param += self.momentum * velocity - learning_rate * grad
+        else:
+            param += velocity
+
+    def get_config(self):
+        return {"name": self.name, "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+@OPTIMIZERS.register("nesterov")
+class Nesterov(Momentum):
+    """Momentum with Nesterov's look-ahead (see :class:`Momentum`)::
+
+        velocity = momentum * velocity - learning_rate * g
+        w = w + momentum * velocity - learning_rate * g
+    """
+
+    name = "nesterov"
+
+    def __init__(self, momentum: float = 0.9):
+        super().__init__(momentum, nesterov=True)
+
+    def get_config(self):
+        return {"name": self.name, "momentum": self.momentum}
+
+
+@OPTIMIZERS.register("adam")
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015, https://arxiv.org/abs/1412.6980), at step t = 1, 2, ...::
+
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g²
+        m_hat = m / (1 - beta_1^t);  v_hat = v / (1 - beta_2^t)
+        w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+    """
+
+    name = "adam"
+
+    def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
+        super().__init__()
+        self.beta_1 = _check("beta_1", beta_1, 0.0, 1.0)
+        self.beta_2 = _check("beta_2", beta_2, 0.0, 1.0)
+        self.epsilon = _check("epsilon", epsilon, 0.0, math.inf, low_open=True)
+
+    def _new_state(self, param):
+        return {"m": param * 0, "v": param * 0}
+
+    def _update(self, param, grad, state, learning_rate, decays):
+        m, v = state["m"], state["v"]
+        m *= self.beta_1
+        m += (1.0 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1.0 - self.beta_2) * (grad * grad)
+        # fold both bias corrections into the step size: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
+        # and epsilon_t = epsilon * sqrt(1 - b2^t), which is the rule above rearranged exactly
+        correction_2 = math.sqrt(1.0 - self.beta_2 ** self.t)
+        step_size = learning_rate * correction_2 / (1.0 - self.beta_1 ** self.t)
+        denominator = v ** 0.5
+        denominator += self.epsilon * correction_2
+        param -= step_size * (m / denominator)
+
+    def get_config(self):
+        return {"name": self.name, "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+@OPTIMIZERS.register("adamw")
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, https://arxiv.org/abs/1711.05101)::
+
+        w = w - learning_rate * weight_decay * w          # weights only, not biases
+        then the Adam update above
+    """
+
+    name = "adamw"
+
+    def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 weight_decay: float = 0.01):
+        super().__init__(beta_1, beta_2, epsilon)
+        self.weight_decay = _check("weight_decay", weight_decay, 0.0, math.inf)
+
+    def _update(self, param, grad, state, learning_rate, decays):
+        if decays and self.weight_decay:
+            param *= 1.0 - learning_rate * self.weight_decay
+        super()._update(param, grad, state, learning_rate, decays)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_decay": self.weight_decay}
+
+
+def get_optimizer(spec, **params) -> Optimizer:
+    """An :class:`Optimizer` from a name, a config dict or an instance."""
+    return OPTIMIZERS.get(spec, **params)

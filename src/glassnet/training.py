@@ -1,0 +1,258 @@
+"""Training by gradient descent: ``fit`` -> epoch -> batch -> step.
+
+The three forms the seeds name are one loop with different batch sizes:
+batch gradient descent (``batch_size=None``: the whole set per step), mini-batch (``batch_size=32``),
+and stochastic gradient descent (``batch_size=1``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ConfigError, TrainingDivergedError
+from .optimizers import Optimizer, get_optimizer
+from .schedules import get_schedule
+
+
+@dataclass
+class History:
+    """Per-epoch record of a fit. ``loss``/``accuracy`` are the means over the epoch's batches, each taken
+    before that batch's update; ``val_*`` are measured on the validation data after the epoch."""
+
+    epochs: list = field(default_factory=list)
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    learning_rate: list = field(default_factory=list)
+    stop_reason: str = ""
+    best_epoch: int | None = None
+
+    def record(self, logs: dict) -> None:
+        for key in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
+            name = "epoch" if key == "epochs" else key
+            if name in logs:
+                getattr(self, key).append(logs[name])
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items()}
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+
+class Callback:
+    """Hooks called by the trainer. Set ``trainer.stop_training = True`` (with a reason) to stop after the epoch."""
+
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+
+    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None: ...
+
+    def on_batch_end(self, trainer: "Trainer", epoch: int, batch: int, loss: float) -> None: ...
+
+    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, trainer: "Trainer") -> None: ...
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the network ends with the weights of its best epoch.
+    ``monitor="auto"`` watches ``val_loss`` when there is validation data, else ``loss``.
+    """
+
+    def __init__(self, patience: int = 10, monitor: str = "auto", min_delta: float = 0.0,
+                 restore_best_weights: bool = True):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ConfigError(f"patience must be a positive integer, got {patience!r}")
+        if monitor not in ("auto", "loss", "val_loss", "accuracy", "val_accuracy"):
+            raise ConfigError(f"monitor must be one of auto, loss, val_loss, accuracy, val_accuracy; got {monitor!r}")
+        self.patience, self.monitor, self.min_delta = patience, monitor, float(min_delta)
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, trainer):
+        self.best, self.best_epoch, self.best_weights, self.wait = None, None, None, 0
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        key = self.monitor
+        if key == "auto":
+            key = "val_loss" if "val_loss" in logs else "loss"
+        if key not in logs:
+            raise ConfigError(f"early stopping monitors {key!r}, which this fit does not measure")
+        sign = -1.0 if "accuracy" in key else 1.0  # lower is better for losses
+        score = sign * logs[key]
+        if self.best is None or score < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = score, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = trainer.network.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            trainer.stop(f"early stopping: {key} did not improve for {self.patience} epochs "
+                         f"(best {sign * self.best:.6g} at epoch {self.best_epoch})")
+
+    def on_train_end(self, trainer):
+        trainer.history.best_epoch = self.best_epoch
+        if self.restore_best_weights and self.best_weights is not None:
+            trainer.network.set_weights(self.best_weights)
+
+
+class TargetReached(Callback):
+    """Stop once the training loss is at most ``loss`` or the training accuracy at least ``accuracy``
+    ("until the network answers with the desired certainty")."""
+
+    def __init__(self, loss: float | None = None, accuracy: float | None = None):
+        self.loss, self.accuracy = loss, accuracy
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self.loss is not None and logs["loss"] <= self.loss:
+            trainer.stop(f"target loss {self.loss:g} reached at epoch {epoch}")
+        elif self.accuracy is not None and logs.get("accuracy", -1.0) >= self.accuracy:
+            trainer.stop(f"target accuracy {self.accuracy:g} reached at epoch {epoch}")
+
+
+def _positive_int(name: str, value, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _learning_rate(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"learning_rate must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+class Trainer:
+    """Runs gradient descent on a network; ``fit`` -> ``run_epoch`` -> ``run_batch`` -> ``step``."""
+
+    def __init__(self, network, optimizer="sgd", learning_rate: float = 0.1, batch_size: int | None = 32,
+                 schedule="constant", shuffle: bool = True, callbacks: Sequence[Callback] = ()):
+        self.network = network
+        self.optimizer: Optimizer = get_optimizer(optimizer)
+        self.learning_rate = _learning_rate(learning_rate)
+        self.batch_size = _positive_int("batch_size", batch_size, allow_none=True)
+        self.schedule = get_schedule(schedule)
+        self.shuffle = bool(shuffle)
+        self.callbacks = list(callbacks)
+        self.history = History()
+        self.stop_training, self.epoch = False, 0
+
+    def stop(self, reason: str) -> None:
+        self.stop_training = True
+        self.history.stop_reason = reason
+
+    def _call(self, hook: str, *args) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(self, *args)
+
+    # ---- fit -> epoch -> batch -> step -------------------------------------------------------------
+    def fit(self, x, y, epochs: int = 10, validation_data=None) -> History:
+        epochs = _positive_int("epochs", epochs)
+        x, y = self.network.check_xy(x, y)
+        validation = None if validation_data is None else self._check_validation(validation_data)
+        self.stop_training = False
+        self._call("on_train_begin")
+        try:
+            for _ in range(epochs):
+                self.epoch += 1
+                logs = self.run_epoch(x, y, validation)
+                self.history.record(logs)
+                self._call("on_epoch_end", self.epoch, logs)
+                if self.stop_training:
+                    break
+            else:
+                self.history.stop_reason = f"finished {epochs} epochs"
+        finally:
+            self._call("on_train_end")
+        return self.history
+
+    def _check_validation(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ConfigError("validation_data must be a pair (X_val, y_val)")
+        return self.network.check_xy(*validation_data)
+
+    def run_epoch(self, x, y, validation=None) -> dict:
+        """One pass over the data; returns the epoch's logs (loss, accuracy, val_loss, ...)."""
+        self._call("on_epoch_begin", self.epoch)
+        learning_rate = self.schedule(self.learning_rate, self.epoch - 1)
+        n_samples = x.shape[0]
+        batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
+        order = self.network.rng.permutation(n_samples) if self.shuffle else None
+        total_loss, n_correct = 0.0, 0
+        for batch, start in enumerate(range(0, n_samples, batch_size), start=1):
+            rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+            xb, yb = x[rows], y[rows]
+            loss, correct = self.run_batch(xb, yb, learning_rate, batch)
+            total_loss += loss * xb.shape[0]
+            n_correct += correct
+            self._call("on_batch_end", self.epoch, batch, loss)
+        logs = {"epoch": self.epoch, "loss": total_loss / n_samples, "learning_rate": learning_rate}
+        if self.network.task == "classification":
+            logs["accuracy"] = n_correct / n_samples
+        if validation is not None:
+            logs.update({f"val_{k}": v for k, v in self.network.evaluate(*validation).items()})
+        return logs
+
+    def run_batch(self, xb, yb, learning_rate: float, batch: int) -> tuple[float, int]:
+        """Forward, cost, backward and one optimizer step on a batch; returns (loss, n_correct)."""
+        network = self.network
+        outputs = network._forward(xb)
+        loss = network._cost_value(yb)
+        if not math.isfinite(loss):
+            self._diverged(f"the loss is {loss}", batch)
+        correct = network.count_correct(outputs, yb) if network.task == "classification" else 0
+        network._backward(yb)
+        self.step(learning_rate, batch)
+        return loss, correct
+
+    def step(self, learning_rate: float, batch: int) -> None:
+        """One optimizer update, refused (weights untouched) when a gradient is not finite."""
+        grads = self.network.parameter_gradients()
+        # one cheap reduction per gradient: a NaN or inf anywhere makes its sum non-finite
+        if not all(math.isfinite(float(g.sum())) for g in grads):
+            self._diverged("a gradient is not finite", batch)
+        self.optimizer.step(self.network.parameters(), grads, learning_rate, self.network.decay_mask())
+
+    def _diverged(self, what: str, batch: int):
+        raise TrainingDivergedError(
+            f"training diverged at epoch {self.epoch}, batch {batch}: {what}. The network keeps its last "
+            f"finite weights (from before this batch). Try a smaller learning rate (now {self.learning_rate:g}).",
+            epoch=self.epoch, batch=batch,
+        )
+
+
+def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer="sgd",
+        learning_rate: float = 0.1, schedule="constant", shuffle: bool = True, validation_data=None,
+        early_stopping=None, target_loss: float | None = None, target_accuracy: float | None = None,
+        callbacks: Sequence[Callback] = ()) -> History:
+    """Train ``network`` on (x, y) by gradient descent and return its :class:`History`.
+
+    Parameters
+    ----------
+    x : array of shape (n_samples, n_inputs)
+    y : array of shape (n_samples, n_outputs), or (n_samples,) class labels / single targets
+    epochs : the most passes over the data
+    batch_size : None for batch gradient descent, 1 for stochastic, else mini-batch
+    optimizer : name ("sgd", "momentum", "nesterov", "adam", "adamw"), config dict or instance
+    learning_rate : the initial learning rate; ``schedule`` changes it per epoch
+    schedule : "constant", "step", "exponential", "cosine" (name, config dict or instance)
+    shuffle : reshuffle the samples every epoch (from the network's seeded generator)
+    validation_data : (x_val, y_val), evaluated after every epoch
+    early_stopping : None, a patience (int), or an :class:`EarlyStopping`
+    target_loss, target_accuracy : stop once the training loss / accuracy reaches the target
+    callbacks : further :class:`Callback` objects
+    """
+    extra = list(callbacks)
+    if early_stopping is not None:
+        extra.append(early_stopping if isinstance(early_stopping, EarlyStopping) else EarlyStopping(early_stopping))
+    if target_loss is not None or target_accuracy is not None:
+        extra.append(TargetReached(target_loss, target_accuracy))
+    trainer = Trainer(network, optimizer, learning_rate, batch_size, schedule, shuffle, extra)
+    return trainer.fit(x, y, epochs, validation_data)

@@ -1,0 +1,106 @@
+"""Checks on user data, done once at the door (fit / predict / evaluate), never in the hot path."""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DataError, LabelError, ShapeError
+
+
+def as_matrix(x, name: str = "X", dtype=np.float64, n_features: int | None = None, xp=np):
+    """``x`` as a finite 2-D array of ``dtype``: ``(n_samples, n_features)``.
+
+    A 1-D array is refused rather than guessed at (one sample or one feature?), as scikit-learn does.
+    """
+    array = _as_numeric(x, name)
+    if array.ndim != 2:
+        hint = " (use x.reshape(-1, 1) for one feature or x.reshape(1, -1) for one sample)" if array.ndim == 1 else ""
+        raise ShapeError(f"{name} must be 2-D (n_samples, n_features), got shape {array.shape}{hint}")
+    if array.shape[0] == 0:
+        raise DataError(f"{name} is empty: it has 0 samples (shape {array.shape})")
+    if array.shape[1] == 0:
+        raise DataError(f"{name} has 0 features (shape {array.shape})")
+    if n_features is not None and array.shape[1] != n_features:
+        raise ShapeError(
+            f"{name} has {array.shape[1]} features per sample, but the first layer expects {n_features} "
+            f"(layer 1: {n_features} inputs)"
+        )
+    _check_finite(array, name)
+    return xp.asarray(array, dtype=dtype)
+
+
+def _as_numeric(x, name: str) -> np.ndarray:
+    if x is None:
+        raise DataError(f"{name} is None; expected an array of numbers")
+    try:
+        array = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise DataError(f"{name} could not be read as a rectangular array of numbers: {exc}") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise DataError(f"{name} must be numeric, got an array of dtype {array.dtype!r} (strings or objects?)")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise DataError(f"{name} must be real-valued, got complex dtype {array.dtype}")
+    return array
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))
+        where = tuple(int(i) for i in bad[0])
+        raise DataError(
+            f"{name} contains {len(bad)} NaN or infinite value(s), the first at index {where} "
+            f"(value {array[where]}); remove or impute them before training"
+        )
+
+
+def as_targets(y, n_samples: int, n_outputs: int, dtype=np.float64, probabilities: bool = False, xp=np):
+    """Targets as a ``(n_samples, n_outputs)`` array of ``dtype``.
+
+    - ``y: (n_samples, n_outputs)`` is taken as is (one-hot, soft labels or regression targets);
+    - ``y: (n_samples,)`` with one output is reshaped to ``(n_samples, 1)``;
+    - ``y: (n_samples,)`` with several outputs holds class labels 0..n_outputs-1 and is one-hot encoded.
+    """
+    array = _as_numeric(y, "y")
+    if array.ndim not in (1, 2):
+        raise ShapeError(f"y must be 1-D (labels) or 2-D (n_samples, n_outputs), got shape {array.shape}")
+    if array.shape[0] != n_samples:
+        raise ShapeError(f"X has {n_samples} samples (rows) but y has {array.shape[0]}; they must match")
+    _check_finite(array, "y")
+    if array.ndim == 1 and n_outputs == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim == 1:
+        array = one_hot(class_labels(array, n_outputs), n_outputs)
+    elif array.shape[1] != n_outputs:
+        raise ShapeError(
+            f"y has {array.shape[1]} columns but the network has {n_outputs} outputs; "
+            f"give one column per output, or 1-D class labels"
+        )
+    if probabilities and ((array < 0).any() or (array > 1).any()):
+        raise LabelError(
+            "targets for a cross-entropy cost must lie in [0, 1] (probabilities or 0/1 labels); "
+            f"got values from {array.min()} to {array.max()}"
+        )
+    return xp.asarray(array, dtype=dtype)
+
+
+def class_labels(y, n_classes: int) -> np.ndarray:
+    """Integer class labels in [0, n_classes), or a LabelError naming the offending value."""
+    array = np.asarray(y)
+    if array.dtype == np.bool_:
+        array = array.astype(np.int64)
+    if not np.issubdtype(array.dtype, np.integer):
+        if (array != np.floor(array)).any():
+            bad = array[array != np.floor(array)][0]
+            raise LabelError(f"class labels must be whole numbers 0..{n_classes - 1}, got {bad!r}")
+    bad = array[(array < 0) | (array >= n_classes)]
+    if bad.size:
+        raise LabelError(
+            f"class label {bad[0]!r} is outside the network's {n_classes} outputs "
+            f"(labels must be 0..{n_classes - 1})"
+        )
+    return array.astype(np.int64)
+
+
+def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    encoded = np.zeros((labels.shape[0], n_classes))
+    encoded[np.arange(labels.shape[0]), labels] = 1.0
+    return encoded
