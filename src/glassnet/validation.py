@@ -90,11 +90,11 @@ def class_labels(y, n_classes: int) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.integer):
         if (array != np.floor(array)).any():
             bad = array[array != np.floor(array)][0]
-            raise LabelError(f"class labels must be whole numbers 0..{n_classes - 1}, got {bad!r}")
+            raise LabelError(f"class labels must be whole numbers 0..{n_classes - 1}, got {bad.item()!r}")
     bad = array[(array < 0) | (array >= n_classes)]
     if bad.size:
         raise LabelError(
-            f"class label {bad[0]!r} is outside the network's {n_classes} outputs "
+            f"class label {bad[0].item()!r} is outside the network's {n_classes} outputs "
             f"(labels must be 0..{n_classes - 1})"
         )
     return array.astype(np.int64)

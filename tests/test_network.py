@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+
+def test_dog_breed_network_counts_and_print():
+    net = gn.Network([625, 20, 20, 10], activation="sigmoid", output="softmax", seed=0)
+    assert net.n_weights == 625 * 20 + 20 * 20 + 20 * 10 == 13_100
+    assert net.n_biases == 20 + 20 + 10 == 50
+    assert repr(net) == ("Network(625 -> 20 sigmoid -> 20 sigmoid -> 10 softmax; 13,100 weights, 50 biases; "
+                         "cost cross_entropy)")
+    assert [layer.W.shape for layer in net.layers] == [(625, 20), (20, 20), (20, 10)]
+    assert net.forward(np.zeros((3, 625))).shape == (3, 10)
+
+
+def test_explicit_layers_and_default_costs():
+    net = gn.Network([gn.Dense(2, 3, "tanh"), gn.Dense(3, 1, "sigmoid")], seed=0)
+    assert net.sizes == [2, 3, 1] and net.cost.name == "binary_cross_entropy"
+    assert gn.Network([2, 2], activation="identity").cost.name == "quadratic"
+    assert gn.Network([2, 3, 2], output="softmax").cost.name == "cross_entropy"
+    assert repr(net.layers[0]) == "Dense(2 -> 3, activation=tanh)"
+
+
+def test_forward_is_x_at_W_plus_b_then_f():
+    net = gn.Network([3, 2], activation="tanh", seed=1)
+    x = np.array([[0.5, -1.0, 2.0]])
+    W, b = net.layers[0].W, net.layers[0].b
+    expected = np.tanh(x @ W + b)
+    np.testing.assert_allclose(net.forward(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(net.layers[0].a, x @ W + b, rtol=1e-15)
+
+
+def test_initializers_statistics_and_determinism():
+    rng = np.random.default_rng(0)
+    for name, std in [("glorot_uniform", np.sqrt(2 / 700)), ("glorot_normal", np.sqrt(2 / 700)),
+                      ("he_uniform", np.sqrt(2 / 400)), ("he_normal", np.sqrt(2 / 400))]:
+        w = gn.get_initializer(name)((400, 300), rng, np.float64)
+        assert w.std() == pytest.approx(std, rel=0.02), name
+        assert abs(w.mean()) < 0.01 * std * 10
+    assert np.array_equal(gn.get_initializer("constant")((2, 2), rng, np.float32), np.ones((2, 2)))
+    assert gn.get_initializer({"name": "constant", "value": 0.5})((3,), rng, np.float64).tolist() == [0.5] * 3
+    assert gn.get_initializer("zeros")((2,), rng, np.float32).dtype == np.float32
+    a = gn.Network([4, 5, 3], seed=7).get_weights()
+    b = gn.Network([4, 5, 3], seed=7).get_weights()
+    c = gn.Network([4, 5, 3], seed=8).get_weights()
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(a, b))
+    assert any(x.tobytes() != y.tobytes() for x, y in zip(a, c))
+
+
+def test_auto_initializer_is_he_for_relu_and_glorot_otherwise():
+    net = gn.Network([4, 8, 8, 2], activation="relu", output="softmax", seed=0)
+    assert [layer.weight_init.config["name"] for layer in net.layers] == ["he_uniform", "he_uniform",
+                                                                          "glorot_uniform"]
+
+
+def test_config_round_trip_and_copy():
+    net = gn.Network([3, 4, 2], activation={"name": "leaky_relu", "alpha": 0.1}, output="softmax",
+                     l2=0.01, seed=3, dtype="float32")
+    twin = net.copy()
+    assert twin.get_config() == net.get_config()
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    assert np.array_equal(twin.predict_proba(x), net.predict_proba(x))
+    twin.layers[0].W[0, 0] += 1
+    assert not np.array_equal(twin.predict_proba(x), net.predict_proba(x))
+
+
+def test_deltas_and_gradients_are_exposed_after_backward():
+    net = gn.Network([3, 4, 2], activation="sigmoid", output="softmax", seed=0)
+    x, y = np.ones((2, 3)), np.array([0, 1])
+    net.forward(x)
+    net.backward(y)
+    for layer in net.layers:
+        assert layer.delta.shape == (2, layer.n_out)
+        assert layer.grad_W.shape == layer.W.shape and layer.grad_b.shape == layer.b.shape
+    # delta_1 = (delta_2 @ W_2.T) ⊙ f'(a_1), with f' = z(1 − z) for sigmoid
+    lower, upper = net.layers
+    np.testing.assert_allclose(lower.delta, (upper.delta @ upper.W.T) * lower.z * (1 - lower.z), rtol=1e-14)
+
+
+def test_predict_for_one_sigmoid_output_and_multiclass():
+    net = gn.Network([2, 1], activation="sigmoid", seed=0)
+    net.layers[0].W[...] = [[1.0], [0.0]]
+    assert net.predict(np.array([[2.0, 0.0], [-2.0, 0.0]])).tolist() == [1, 0]
+    multi = gn.Network([2, 3], activation="softmax", seed=0)
+    multi.layers[0].W[...] = np.eye(2, 3)
+    assert multi.predict(np.array([[5.0, 0.0], [0.0, 5.0]])).tolist() == [0, 1]
