@@ -322,6 +322,20 @@ class Network:
 
         return fit(self, x, y, **options)
 
+    def trace(self, x, y, learning_rate: float = 0.1, apply: bool = False):
+        """Every number of one gradient-descent step on (x, y): see :class:`glassnet.trace.StepTrace`."""
+        from .trace import StepTrace
+
+        return StepTrace(self, x, y, learning_rate, apply)
+
+    def _repr_html_(self) -> str:
+        from .document import Document
+
+        rows = [[i + 1, layer.n_in, layer.n_out, layer.activation.name, f"{layer.n_weights:,}", layer.n_biases]
+                for i, layer in enumerate(self.layers)]
+        doc = Document().text(repr(self)).table(["layer", "inputs", "units", "activation", "weights", "biases"], rows)
+        return doc.to_html()
+
     def __repr__(self) -> str:
         parts = [str(self.n_inputs)] + [f"{layer.n_out} {layer.activation.name}" for layer in self.layers]
         return (f"Network({' -> '.join(parts)}; {self.n_weights:,} weights, {self.n_biases:,} biases; "
