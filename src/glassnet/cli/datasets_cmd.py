@@ -1,0 +1,25 @@
+"""List the datasets that ship with glassnet or its data extra (nothing is ever downloaded)."""
+from __future__ import annotations
+
+from .common import add_output_flags
+
+NAME = "datasets"
+HELP = "list the bundled and generated datasets"
+EXAMPLE = """example:
+  glassnet datasets --json"""
+
+
+def add_arguments(p) -> None:
+    add_output_flags(p)
+
+
+def run(args) -> int:
+    from ..data import names
+    from . import emit
+
+    listing = names()
+    width = max(map(len, listing))
+    text = "\n".join(f"{name.ljust(width)}  {about}" for name, about in listing.items())
+    text += "\n\nOr give a path: a .csv with a header row (--target picks the column), .npz (X, y) or .npy."
+    emit(listing, args.json, text)
+    return 0

@@ -1,0 +1,90 @@
+"""Train a network on a dataset, report its accuracy, and save it as a model file.
+
+The defaults train the seeds' 625-20-20-10 network (sigmoid hidden units, softmax output) on digits25,
+the 1,797 scikit-learn digits resized to 25x25 pixels, and reach about 95-96 % test accuracy in about a second.
+"""
+from __future__ import annotations
+
+from ..activations import ACTIVATIONS
+from ..costs import COSTS
+from ..optimizers import OPTIMIZERS
+from ..schedules import SCHEDULES
+from .common import add_output_flags, fraction, layer_sizes, positive_float, positive_int
+
+NAME = "train"
+HELP = "train a network on a dataset and save the model"
+EXAMPLE = """examples:
+  glassnet train                                   # 625-20-20-10 on digits25, model saved to model.npz
+  glassnet train --dataset moons --layers 16,16 --activation tanh --epochs 200 --plots plots/
+  glassnet train --dataset data.csv --target label --layers 64 --optimizer sgd --learning-rate 0.1 --json"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--dataset", default="digits25", help="dataset name (see `glassnet datasets`) or a .csv/.npz/.npy path")
+    p.add_argument("--target", help="target column of a CSV/NPY file (name or index; default: the last)")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"])
+    p.add_argument("--samples", type=positive_int, help="number of samples for generated datasets")
+    p.add_argument("--layers", type=layer_sizes, default=(20, 20), help="hidden layer sizes, e.g. 20,20 (default)")
+    p.add_argument("--activation", default="sigmoid", choices=ACTIVATIONS.names(), help="hidden activation")
+    p.add_argument("--output", choices=ACTIVATIONS.names(), help="output activation (default: softmax, or identity for regression)")
+    p.add_argument("--cost", choices=COSTS.names(), help="cost (default: the one matching the output)")
+    p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS.names())
+    p.add_argument("--learning-rate", type=positive_float, default=0.01)
+    p.add_argument("--batch-size", type=positive_int, default=32, help="0 is not allowed; use --full-batch for batch GD")
+    p.add_argument("--full-batch", action="store_true", help="batch gradient descent: the whole set per step")
+    p.add_argument("--epochs", type=positive_int, default=40)
+    p.add_argument("--schedule", default="constant", choices=SCHEDULES.names())
+    p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--test-fraction", type=fraction, default=0.2)
+    p.add_argument("--validation-fraction", type=fraction, default=0.1)
+    p.add_argument("--no-standardize", action="store_true", help="do not standardise the features")
+    p.add_argument("--early-stopping", type=positive_int, metavar="PATIENCE")
+    p.add_argument("--target-accuracy", type=float, help="stop once the training accuracy reaches this")
+    p.add_argument("--out", default="model.npz", help="model file to write (default model.npz)")
+    p.add_argument("--plots", metavar="DIR", help="write PNG plots (curves, confusion matrix, boundary, network)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output_flags(p)
+
+
+def run(args) -> int:
+    from ..modelfile import save_model
+    from ..progress import ProgressBar
+    from ..workflow import TrainSettings, train
+
+    settings = TrainSettings(
+        dataset=args.dataset, target=args.target, task=args.task, hidden=args.layers, activation=args.activation,
+        output=args.output, cost=args.cost, optimizer=args.optimizer, learning_rate=args.learning_rate,
+        batch_size=None if args.full_batch else args.batch_size, epochs=args.epochs, schedule=args.schedule,
+        l2=args.l2, seed=args.seed, dtype=args.dtype, test_fraction=args.test_fraction,
+        validation_fraction=args.validation_fraction, standardize=not args.no_standardize,
+        early_stopping=args.early_stopping, target_accuracy=args.target_accuracy, n_samples=args.samples)
+    callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
+    result = train(settings, callbacks)
+    save_model(args.out, result.model)
+    summary = {"dataset": result.dataset.summary(), "network": repr(result.model.network),
+               "epochs_run": len(result.history), "stop_reason": result.history.stop_reason,
+               "seconds": round(result.seconds, 3), "metrics": result.metrics, "model_file": args.out}
+    if args.plots:
+        from ..plots import write_training_plots
+
+        summary["plots"] = write_training_plots(args.plots, result)
+    from . import emit
+
+    emit(summary, args.json, _text(summary))
+    return 0
+
+
+def _text(summary: dict) -> str:
+    lines = [f"{summary['network']}",
+             f"dataset {summary['dataset']['name']}: {summary['dataset']['samples']} samples, "
+             f"{summary['dataset']['features']} features; {summary['epochs_run']} epochs in {summary['seconds']} s "
+             f"({summary['stop_reason']})"]
+    for split, values in summary["metrics"].items():
+        parts = [f"loss {values['loss']:.4f}"] + ([f"accuracy {values['accuracy']:.2%}"] if "accuracy" in values else [])
+        lines.append(f"{split:>10}: " + ", ".join(parts))
+    lines.append(f"model saved to {summary['model_file']}")
+    for path in summary.get("plots", []):
+        lines.append(f"plot: {path}")
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""Export a model to ONNX (the ``onnx`` extra): input "x" (n, n_features) -> output "y".
+
+The graph is: optional standardisation (Sub, Div) -> per layer MatMul, Add, activation. The output is the
+network's output (class probabilities for softmax / sigmoid outputs), in the model's dtype.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError
+from .modelfile import Model, atomic_write
+
+OPSET = 17
+
+
+def _activation_nodes(helper, name: str, config: dict, source: str, target: str) -> list:
+    simple = {"identity": "Identity", "linear": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu",
+              "softplus": "Softplus"}
+    if name in simple:
+        return [helper.make_node(simple[name], [source], [target])]
+    if name == "leaky_relu":
+        return [helper.make_node("LeakyRelu", [source], [target], alpha=float(config.get("alpha", 0.01)))]
+    if name == "softmax":
+        return [helper.make_node("Softmax", [source], [target], axis=1)]
+    raise ConfigError(f"activation {name!r} has no ONNX export")
+
+
+def to_onnx(model: Model):
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:  # pragma: no cover
+        raise ConfigError("ONNX export needs the onnx package: pip install 'glassnet[onnx]'") from None
+    network = model.network
+    dtype = network.dtype
+    elem = TensorProto.FLOAT if dtype == np.float32 else TensorProto.DOUBLE
+    nodes, initializers, current = [], [], "x"
+    if model.standardizer is not None:
+        initializers += [numpy_helper.from_array(model.standardizer.mean.astype(dtype), "mean"),
+                         numpy_helper.from_array(model.standardizer.std.astype(dtype), "std")]
+        nodes += [helper.make_node("Sub", ["x", "mean"], ["centred"]),
+                  helper.make_node("Div", ["centred", "std"], ["standardised"])]
+        current = "standardised"
+    for index, (layer, (W, b)) in enumerate(zip(network.layers, zip(*[iter(network.get_weights())] * 2)), start=1):
+        initializers += [numpy_helper.from_array(W, f"W{index}"), numpy_helper.from_array(b, f"b{index}")]
+        target = "y" if index == len(network.layers) else f"z{index}"
+        nodes += [helper.make_node("MatMul", [current, f"W{index}"], [f"xw{index}"]),
+                  helper.make_node("Add", [f"xw{index}", f"b{index}"], [f"a{index}"])]
+        nodes += _activation_nodes(helper, layer.activation.name, layer.activation.get_config(), f"a{index}", target)
+        current = target
+    graph = helper.make_graph(nodes, "glassnet", [helper.make_tensor_value_info("x", elem, [None, network.n_inputs])],
+                              [helper.make_tensor_value_info("y", elem, [None, network.n_outputs])], initializers)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="glassnet")
+    onnx_model.ir_version = min(onnx_model.ir_version, 9)
+    onnx.checker.check_model(onnx_model)
+    return onnx_model
+
+
+def export_onnx(model: Model, path: str) -> None:
+    """Write ``model`` as an ONNX file at ``path`` (atomically)."""
+    atomic_write(path, to_onnx(model).SerializeToString())
