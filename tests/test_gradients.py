@@ -134,7 +134,8 @@ def test_gradient_check_reports_per_layer_and_samples_large_layers():
 
 def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
     net, x, y = make_problem("tanh", "quadratic", "identity", 2, seed=3)
-    monkeypatch.setattr(type(net.layers[0].activation), "derivative", lambda self, a, z: 1 - z)  # wrong
+    # wrong: tanh' is 1 − z², not 1 − z
+    monkeypatch.setattr(type(net.layers[0].activation), "backward", lambda self, g, a, z, out=None: g * (1 - z))
     report = gn.gradient_check(net, x, y)
     assert report[0]["W"] > 1e-2
 

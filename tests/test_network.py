@@ -85,3 +85,24 @@ def test_predict_for_one_sigmoid_output_and_multiclass():
     multi = gn.Network([2, 3], activation="softmax", seed=0)
     multi.layers[0].W[...] = np.eye(2, 3)
     assert multi.predict(np.array([[5.0, 0.0], [0.0, 5.0]])).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("activation", ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus"])
+@pytest.mark.parametrize("output", ["softmax", "sigmoid", "identity"])
+def test_in_place_prediction_equals_the_cached_forward_pass(activation, output):
+    net = gn.Network([3, 5, 4], activation=activation, output=output,
+                     cost="quadratic" if output == "identity" else None, seed=4)
+    x = np.random.default_rng(1).normal(0, 3, (6, 3))
+    expected = net.forward(x).copy()
+    got = net.predict(x) if output == "identity" else net.predict_proba(x)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_threads_helper():
+    from glassnet.threads import blas_threads, limit_threads
+
+    with limit_threads(1):
+        assert all(n == 1 for n in blas_threads().values())
+    with pytest.raises(gn.ConfigError, match="threads"):
+        with limit_threads(0):
+            pass

@@ -25,18 +25,21 @@ class Activation:
     #: True when f acts on each unit alone, so dC/da = dC/dz * f'(a)
     elementwise = True
 
-    def forward(self, a):
-        """z = f(a). ``a: (n_samples, n_units) -> (n_samples, n_units)``."""
+    def forward(self, a, out=None):
+        """z = f(a). ``a: (n_samples, n_units) -> (n_samples, n_units)``; written into ``out`` when given."""
         raise NotImplementedError
 
     def derivative(self, a, z):
         """f'(a), element-wise, given ``a`` and the cached ``z = f(a)``."""
         raise NotImplementedError
 
-    def backward(self, grad_z, a, z):
-        """dC/da from dC/dz: ``grad_z: (n_samples, n_units) -> (n_samples, n_units)``."""
+    def backward(self, grad_z, a, z, out=None):
+        """dC/da from dC/dz: ``grad_z: (n_samples, n_units) -> (n_samples, n_units)``.
+
+        ``out`` (which may be ``grad_z`` itself) receives the result when given.
+        """
         # delta = dC/dz * f'(a)   (chain rule, element-wise)
-        return grad_z * self.derivative(a, z)
+        return namespace_of(a).multiply(grad_z, self.derivative(a, z), out=out)
 
     def get_config(self) -> dict:
         return {"name": self.name}
@@ -61,13 +64,13 @@ class Identity(Activation):
 
     name = "identity"
 
-    def forward(self, a):
+    def forward(self, a, out=None):
         return a
 
     def derivative(self, a, z):
         return namespace_of(a).ones_like(a)
 
-    def backward(self, grad_z, a, z):
+    def backward(self, grad_z, a, z, out=None):
         # f'(a) = 1, so delta = dC/dz
         return grad_z
 
@@ -82,16 +85,28 @@ class Sigmoid(Activation):
     name = "sigmoid"
     output_range = (0.0, 1.0)
 
-    def forward(self, a):
+    def forward(self, a, out=None):
         xp = namespace_of(a)
-        # exp(-|a|) never overflows; pick the form whose denominator stays >= 1
-        e = xp.exp(-xp.abs(a))
-        small = e / (1.0 + e)  # = sigmoid(-|a|)
-        return xp.where(a >= 0, 1.0 - small, small)
+        positive = a >= 0  # taken first: ``out`` may be ``a`` itself
+        # e = exp(-|a|) never overflows; sigmoid(-|a|) = e / (1 + e) keeps full precision in the tail,
+        # and sigmoid(a) = 1 - sigmoid(-|a|) where a >= 0
+        z = xp.abs(a, out=out)
+        xp.negative(z, out=z)
+        xp.exp(z, out=z)
+        z /= z + 1.0
+        xp.subtract(1.0, z, out=z, where=positive)
+        return z
 
     def derivative(self, a, z):
         # f'(a) = z (1 - z), reusing the cached forward output
         return z * (1.0 - z)
+
+    def backward(self, grad_z, a, z, out=None):
+        xp = namespace_of(a)
+        # delta = dC/dz * z (1 - z)
+        fprime = xp.subtract(1.0, z)
+        fprime *= z
+        return xp.multiply(grad_z, fprime, out=out)
 
 
 ACTIVATIONS.register("logistic", Sigmoid)
@@ -104,12 +119,19 @@ class Tanh(Activation):
     name = "tanh"
     output_range = (-1.0, 1.0)
 
-    def forward(self, a):
-        return namespace_of(a).tanh(a)
+    def forward(self, a, out=None):
+        return namespace_of(a).tanh(a, out=out)
 
     def derivative(self, a, z):
         # f'(a) = 1 - z^2
         return 1.0 - z * z
+
+    def backward(self, grad_z, a, z, out=None):
+        xp = namespace_of(a)
+        # delta = dC/dz * (1 - z²)
+        fprime = xp.multiply(z, z)
+        xp.subtract(1.0, fprime, out=fprime)
+        return xp.multiply(grad_z, fprime, out=out)
 
 
 @ACTIVATIONS.register("relu")
@@ -119,15 +141,15 @@ class ReLU(Activation):
     name = "relu"
     output_range = (0.0, np.inf)
 
-    def forward(self, a):
-        return namespace_of(a).maximum(a, 0)
+    def forward(self, a, out=None):
+        return namespace_of(a).maximum(a, 0, out=out)
 
     def derivative(self, a, z):
         return (a > 0).astype(a.dtype)
 
-    def backward(self, grad_z, a, z):
+    def backward(self, grad_z, a, z, out=None):
         # delta = dC/dz * [a > 0]
-        return grad_z * (a > 0)
+        return namespace_of(a).multiply(grad_z, a > 0, out=out)
 
 
 @ACTIVATIONS.register("leaky_relu")
@@ -143,7 +165,7 @@ class LeakyReLU(Activation):
             raise ConfigError(f"leaky_relu alpha must be a number in [0, 1), got {alpha!r}")
         self.alpha = float(alpha)
 
-    def forward(self, a):
+    def forward(self, a, out=None):
         xp = namespace_of(a)
         return xp.where(a > 0, a, a * self.alpha)
 
@@ -162,7 +184,7 @@ class Softplus(Activation):
     name = "softplus"
     output_range = (0.0, np.inf)
 
-    def forward(self, a):
+    def forward(self, a, out=None):
         xp = namespace_of(a)
         return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
 
@@ -182,19 +204,21 @@ class Softmax(Activation):
     output_range = (0.0, 1.0)
     elementwise = False
 
-    def forward(self, a):
+    def forward(self, a, out=None):
         xp = namespace_of(a)
-        shifted = a - a.max(axis=1, keepdims=True)  # log-sum-exp shift: e^x never overflows
-        e = xp.exp(shifted)
-        return e / e.sum(axis=1, keepdims=True)
+        e = xp.subtract(a, a.max(axis=1, keepdims=True), out=out)  # shift by the max: e^x never overflows
+        xp.exp(e, out=e)
+        e /= e.sum(axis=1, keepdims=True)
+        return e
 
     def derivative(self, a, z):
         """The diagonal of the Jacobian, z (1 - z); the full Jacobian is used in ``backward``."""
         return z * (1.0 - z)
 
-    def backward(self, grad_z, a, z):
+    def backward(self, grad_z, a, z, out=None):
         # delta_j = sum_k dC/dz_k * z_k (1[k=j] - z_j) = z_j * (dC/dz_j - sum_k dC/dz_k z_k)
-        return z * (grad_z - (grad_z * z).sum(axis=1, keepdims=True))
+        xp = namespace_of(a)
+        return xp.multiply(z, grad_z - (grad_z * z).sum(axis=1, keepdims=True), out=out)
 
 
 def get_activation(spec) -> Activation:

@@ -49,9 +49,11 @@ class Cost:
         """The cost computed from the output layer's weighted sums ``a`` (only for the matched pair)."""
         return self.value(self.fused_activation().forward(a), y)
 
-    def fused_delta(self, y_pred, y):
+    def fused_delta(self, y_pred, y, out=None):
         # delta_L = dC/da_L = (ŷ − y) / n   for the matched pair (see the module docstring)
-        return (y_pred - y) / y.shape[0]
+        delta = namespace_of(y_pred).subtract(y_pred, y, out=out)
+        delta *= 1.0 / y.shape[0]
+        return delta
 
     def check_output(self, activation: Activation) -> None:
         """Refuse an output activation whose range this cost cannot take (e.g. log of a negative)."""
@@ -158,9 +160,13 @@ class CrossEntropy(Cost):
         # −log softmax(a)_k = LSE(a) − a_k
         return float((y * (log_sum_exp - a)).sum() / y.shape[0])
 
-    def fused_delta(self, y_pred, y):
+    def fused_delta(self, y_pred, y, out=None):
         # delta_L = (ŷ Σ_k y_k − y)/n, which is (ŷ − y)/n when each row of y sums to 1 (one-hot or soft labels)
-        return (y_pred * y.sum(axis=1, keepdims=True) - y) / y.shape[0]
+        xp = namespace_of(y_pred)
+        delta = xp.multiply(y_pred, y.sum(axis=1, keepdims=True), out=out)
+        delta -= y
+        delta *= 1.0 / y.shape[0]
+        return delta
 
 
 COSTS.register("categorical_cross_entropy", CrossEntropy)

@@ -51,38 +51,69 @@ class Dense:
         self.b[...] = self.bias_init((self.n_out,), rng, self.dtype)
 
     def clear(self) -> None:
-        """Forget the cached values of the last step."""
+        """Forget the cached values of the last step and the training buffers."""
         self.x = self.a = self.z = self.delta = None
         self.grad_W = self.grad_b = None
+        self._buffers = {}
+
+    def _buffer(self, name: str, shape: tuple, reuse: bool):
+        """A work array: with ``reuse`` the same array serves every step of that shape (no allocation)."""
+        if not reuse:
+            return None
+        key = (name, shape)
+        found = self._buffers.get(key)
+        if found is None:
+            found = self._buffers[key] = namespace_of(self.W).empty(shape, dtype=self.dtype)
+        return found
 
     # ---- forward -----------------------------------------------------------------------------------
-    def forward(self, x):
-        """z = f(x @ W + b); caches x, a and z. ``x: (n_samples, n_in) -> (n_samples, n_out)``."""
-        a = x @ self.W
+    def forward(self, x, reuse: bool = False):
+        """z = f(x @ W + b); caches x, a and z. ``x: (n_samples, n_in) -> (n_samples, n_out)``.
+
+        ``reuse=True`` (the training loop) writes into arrays kept from the previous step of the same
+        batch size, so a step allocates nothing; the cached values are then overwritten by the next step.
+        """
+        xp = namespace_of(x)
+        shape = (x.shape[0], self.n_out)
+        a = xp.matmul(x, self.W, out=self._buffer("a", shape, reuse))
         a += self.b  # a = x W + b  (the weighted sum, seed 003's h(x))
         self.x, self.a = x, a
-        self.z = self.activation.forward(a)
+        self.z = self.activation.forward(a, out=self._buffer("z", shape, reuse))
         return self.z
 
+    def predict(self, x):
+        """z = f(x @ W + b) with nothing cached: f is applied in place over the weighted sums."""
+        a = namespace_of(x).matmul(x, self.W)
+        a += self.b
+        return self.activation.forward(a, out=a)
+
     # ---- backward ----------------------------------------------------------------------------------
-    def backward_from_output_grad(self, grad_z, need_input_grad: bool = True):
+    def backward_from_output_grad(self, grad_z, need_input_grad: bool = True, reuse: bool = False):
         """Backward pass given dC/dz of this layer's output: applies f' and then :meth:`backward`."""
         if self.a is None:
             raise NotFittedError("backward called before forward on this layer")
         # delta_l = dC/dz_l ⊙ f'(a_l), where dC/dz_l = delta_{l+1} @ W_{l+1}.T came from the layer above
-        return self.backward(self.activation.backward(grad_z, self.a, self.z), need_input_grad)
+        # (with reuse, grad_z is this layer's own buffer and is overwritten by delta in place)
+        delta = self.activation.backward(grad_z, self.a, self.z, out=grad_z if reuse else None)
+        return self.backward(delta, need_input_grad, reuse)
 
-    def backward(self, delta, need_input_grad: bool = True):
+    def backward(self, delta, need_input_grad: bool = True, reuse: bool = False):
         """Given this layer's delta dC/da, store the parameter gradients and return dC/dx (or None)."""
+        xp = namespace_of(delta)
         self.delta = delta
-        # dC/dW_l = z_{l-1}.T @ delta_l   (z_{l-1} is this layer's input x)
-        self.grad_W = self.x.T @ delta
+        grad_W = self._buffer("grad_W", self.W.shape, reuse)
+        if delta.shape[0] == 1:
+            # one sample: the outer product x.T delta (BLAS's k = 1 matmul path is ~5x slower)
+            self.grad_W = xp.multiply(self.x.reshape(-1, 1), delta, out=grad_W)
+        else:
+            # dC/dW_l = z_{l-1}.T @ delta_l   (z_{l-1} is this layer's input x)
+            self.grad_W = xp.matmul(self.x.T, delta, out=grad_W)
         # dC/db_l = Σ_samples delta_l
-        self.grad_b = delta.sum(axis=0)
+        self.grad_b = xp.sum(delta, axis=0, out=self._buffer("grad_b", self.b.shape, reuse))
         if not need_input_grad:
             return None
-        # dC/dz_{l-1} = delta_l @ W_l.T
-        return delta @ self.W.T
+        # dC/dz_{l-1} = delta_l @ W_l.T   (written into the layer below's buffer when reusing)
+        return xp.matmul(delta, self.W.T, out=self._buffer("grad_x", self.x.shape, reuse))
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     @property

