@@ -71,8 +71,8 @@ def explain_xor_article() -> Document:
              "network of identity activations computes ŷ = x·W1·W2 + constants, a linear function, and the "
              "least-squares line through the XOR table is the constant 0.5. Equal initial weights make it "
              "worse still: the three hidden units start identical, get identical deltas, and stay identical "
-             f"(their weight columns differ by at most {fmt(np.ptp(W1, axis=1).max())} after training), so "
-             "the network behaves as if it had one hidden unit.")
+             f"(after 1000 epochs the largest difference between their incoming weights is "
+             f"{fmt(np.ptp(W1, axis=1).max())}), so the network behaves as if it had one hidden unit.")
 
     doc.heading("The fix: a nonlinear activation and random initial weights", 1)
     fixed = Network([2, 3, 1], activation="tanh", output="sigmoid", seed=1)
