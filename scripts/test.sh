@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --upgrade pip
 python3 -m pip install --quiet -e ".[test]"
+# PyTorch is an optional cross-check: install it only from a local wheel (never a large download)
+python3 -m pip install --quiet --no-index torch==2.13.0 || echo "note: no local PyTorch wheel; the PyTorch cross-checks will be skipped"
 python3 -m pytest -n 2 -p no:cacheprovider

@@ -1,6 +1,7 @@
 """Cost functions C(ŷ, y), value and gradient side by side.
 
 Convention: every cost is the **mean over samples** of a per-sample cost that is **summed over outputs**.
+With sample weights w the mean becomes the weighted mean Σ_i w_i c_i / Σ_i w_i.
 So for n samples with k outputs
 
     quadratic              C = (1/n) Σ_i ½ ‖ŷ_i − y_i‖²
@@ -36,8 +37,13 @@ class Cost:
     fused_activation: type | None = None
     formula = ""
 
-    def value(self, y_pred, y) -> float:
+    def per_sample(self, y_pred, y):
+        """The cost of each sample, summed over outputs: ``(n_samples,)``."""
         raise NotImplementedError
+
+    def value(self, y_pred, y) -> float:
+        """The mean over samples of :meth:`per_sample`."""
+        return float(self.per_sample(y_pred, y).sum() / y.shape[0])
 
     def gradient(self, y_pred, y):
         raise NotImplementedError
@@ -45,9 +51,13 @@ class Cost:
     def fuses_with(self, activation: Activation) -> bool:
         return self.fused_activation is not None and type(activation) is self.fused_activation
 
+    def fused_per_sample(self, a, y):
+        """Per-sample costs computed from the output layer's weighted sums ``a`` (only for the matched pair)."""
+        return self.per_sample(self.fused_activation().forward(a), y)
+
     def fused_value(self, a, y) -> float:
         """The cost computed from the output layer's weighted sums ``a`` (only for the matched pair)."""
-        return self.value(self.fused_activation().forward(a), y)
+        return float(self.fused_per_sample(a, y).sum() / y.shape[0])
 
     def fused_delta(self, y_pred, y, out=None):
         # delta_L = dC/da_L = (ŷ − y) / n   for the matched pair (see the module docstring)
@@ -82,9 +92,9 @@ class Quadratic(Cost):
     fused_activation = Identity
     formula = "C = (1/n) Σ ½ (ŷ − y)²"
 
-    def value(self, y_pred, y) -> float:
+    def per_sample(self, y_pred, y):
         diff = y_pred - y
-        return float(0.5 * (diff * diff).sum() / y.shape[0])
+        return 0.5 * (diff * diff).sum(axis=1)
 
     def gradient(self, y_pred, y):
         return (y_pred - y) / y.shape[0]
@@ -111,10 +121,10 @@ class BinaryCrossEntropy(Cost):
     fused_activation = Sigmoid
     formula = "C = −(1/n) Σ [y log ŷ + (1 − y) log(1 − ŷ)]"
 
-    def value(self, y_pred, y) -> float:
+    def per_sample(self, y_pred, y):
         xp = namespace_of(y_pred)
         per = y * _clipped_log(xp, y_pred) + (1.0 - y) * _clipped_log(xp, 1.0 - y_pred)
-        return float(-per.sum() / y.shape[0])
+        return -per.sum(axis=1)
 
     def gradient(self, y_pred, y):
         xp = namespace_of(y_pred)
@@ -122,11 +132,11 @@ class BinaryCrossEntropy(Cost):
         denominator = xp.maximum(y_pred * (1.0 - y_pred), tiny)
         return (y_pred - y) / denominator / y.shape[0]
 
-    def fused_value(self, a, y) -> float:
+    def fused_per_sample(self, a, y):
         xp = namespace_of(a)
         # −[y log σ(a) + (1−y) log(1−σ(a))] = softplus(a) − y·a,  softplus(a) = max(a,0) + log1p(e^−|a|)
         softplus = xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
-        return float((softplus - y * a).sum() / y.shape[0])
+        return (softplus - y * a).sum(axis=1)
 
 
 COSTS.register("bce", BinaryCrossEntropy)
@@ -145,20 +155,20 @@ class CrossEntropy(Cost):
     fused_activation = Softmax
     formula = "C = −(1/n) Σ y log ŷ"
 
-    def value(self, y_pred, y) -> float:
+    def per_sample(self, y_pred, y):
         xp = namespace_of(y_pred)
-        return float(-(y * _clipped_log(xp, y_pred)).sum() / y.shape[0])
+        return -(y * _clipped_log(xp, y_pred)).sum(axis=1)
 
     def gradient(self, y_pred, y):
         xp = namespace_of(y_pred)
         return -y / xp.maximum(y_pred, np.finfo(y_pred.dtype).tiny) / y.shape[0]
 
-    def fused_value(self, a, y) -> float:
+    def fused_per_sample(self, a, y):
         xp = namespace_of(a)
         top = a.max(axis=1, keepdims=True)
         log_sum_exp = top + xp.log(xp.exp(a - top).sum(axis=1, keepdims=True))
         # −log softmax(a)_k = LSE(a) − a_k
-        return float((y * (log_sum_exp - a)).sum() / y.shape[0])
+        return (y * (log_sum_exp - a)).sum(axis=1)
 
     def fused_delta(self, y_pred, y, out=None):
         # delta_L = (ŷ Σ_k y_k − y)/n, which is (ŷ − y)/n when each row of y sums to 1 (one-hot or soft labels)

@@ -7,8 +7,6 @@ in, so one seed gives one set of weights, bit for bit.
 from __future__ import annotations
 
 import math
-from functools import partial
-
 import numpy as np
 
 from .errors import ConfigError
@@ -23,65 +21,100 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[0], shape[1]
 
 
-@INITIALIZERS.register("constant")
-def constant(value: float = 1.0):
+class Initializer:
+    """Base class: ``init(shape, rng, dtype) -> array``; ``config`` names it for model files."""
+
+    name = "initializer"
+
+    def __call__(self, shape, rng, dtype):
+        return self.sample(shape, rng).astype(dtype, copy=False)
+
+    def sample(self, shape, rng):
+        raise NotImplementedError
+
+    @property
+    def config(self) -> dict:
+        return {"name": self.name, **vars(self)}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+class Constant(Initializer):
     """Every entry equals ``value`` (seed 003's network starts with every weight at 1)."""
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"constant initializer needs a finite number, got {value!r}")
 
-    def init(shape, rng, dtype):
-        return np.full(shape, value, dtype=dtype)
+    name = "constant"
 
-    init.config = {"name": "constant", "value": float(value)}
-    return init
+    def __init__(self, value: float = 1.0):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"constant initializer needs a finite number, got {value!r}")
+        self.value = float(value)
 
-
-INITIALIZERS.register("ones", partial(constant, 1.0))
-INITIALIZERS.register("zeros", partial(constant, 0.0))
+    def __call__(self, shape, rng, dtype):
+        return np.full(shape, self.value, dtype=dtype)
 
 
-def _random(name, sample, **params):
-    """Wrap ``sample(shape, rng) -> float64 array`` as an initializer that casts once to ``dtype``."""
-
-    def init(shape, rng, dtype):
-        return sample(shape, rng).astype(dtype, copy=False)
-
-    init.config = {"name": name, **params}
-    return init
-
-
-@INITIALIZERS.register("uniform")
-def uniform(low: float = -0.05, high: float = 0.05):
+class Uniform(Initializer):
     """U(low, high)."""
-    if not low < high:
-        raise ConfigError(f"uniform initializer needs low < high, got low={low!r}, high={high!r}")
-    return _random("uniform", lambda s, rng: rng.uniform(low, high, s), low=low, high=high)
+
+    name = "uniform"
+
+    def __init__(self, low: float = -0.05, high: float = 0.05):
+        if not low < high:
+            raise ConfigError(f"uniform initializer needs low < high, got low={low!r}, high={high!r}")
+        self.low, self.high = float(low), float(high)
+
+    def sample(self, shape, rng):
+        return rng.uniform(self.low, self.high, shape)
 
 
-@INITIALIZERS.register("normal")
-def normal(mean: float = 0.0, std: float = 0.05):
+class Normal(Initializer):
     """N(mean, std²)."""
-    if not std > 0:
-        raise ConfigError(f"normal initializer needs std > 0, got {std!r}")
-    return _random("normal", lambda s, rng: rng.normal(mean, std, s), mean=mean, std=std)
+
+    name = "normal"
+
+    def __init__(self, mean: float = 0.0, std: float = 0.05):
+        if not std > 0:
+            raise ConfigError(f"normal initializer needs std > 0, got {std!r}")
+        self.mean, self.std = float(mean), float(std)
+
+    def sample(self, shape, rng):
+        return rng.normal(self.mean, self.std, shape)
 
 
-def _scaled(name: str, kind: str, rule: str):
-    def sample(shape, rng):
+class VarianceScaling(Initializer):
+    """Glorot (Xavier): Var(w) = 2 / (fan_in + fan_out);  He (Kaiming): Var(w) = 2 / fan_in.
+    ``distribution`` "uniform" draws U(−l, l) with l = sqrt(3 Var); "normal" draws N(0, Var)."""
+
+    def __init__(self, rule: str, distribution: str):
+        self.rule, self.distribution = rule, distribution
+
+    @property
+    def name(self) -> str:
+        return f"{self.rule}_{self.distribution}"
+
+    @property
+    def config(self) -> dict:
+        return {"name": self.name}
+
+    def sample(self, shape, rng):
         fan_in, fan_out = _fans(shape)
-        # Glorot (Xavier): Var(w) = 2 / (fan_in + fan_out);  He (Kaiming): Var(w) = 2 / fan_in
-        variance = 2.0 / (fan_in + fan_out) if rule == "glorot" else 2.0 / fan_in
-        if kind == "uniform":
+        variance = 2.0 / (fan_in + fan_out) if self.rule == "glorot" else 2.0 / fan_in
+        if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)  # U(-l, l) has variance l²/3
             return rng.uniform(-limit, limit, shape)
         return rng.normal(0.0, math.sqrt(variance), shape)
 
-    return lambda: _random(name, sample)
 
-
+INITIALIZERS.register("constant", Constant)
+INITIALIZERS.register("ones", lambda: Constant(1.0))
+INITIALIZERS.register("zeros", lambda: Constant(0.0))
+INITIALIZERS.register("uniform", Uniform)
+INITIALIZERS.register("normal", Normal)
 for _rule in ("glorot", "he"):
-    for _kind in ("uniform", "normal"):
-        INITIALIZERS.register(f"{_rule}_{_kind}", _scaled(f"{_rule}_{_kind}", _kind, _rule))
+    for _distribution in ("uniform", "normal"):
+        INITIALIZERS.register(f"{_rule}_{_distribution}",
+                              lambda r=_rule, d=_distribution: VarianceScaling(r, d))
 
 
 def get_initializer(spec):
@@ -89,7 +122,7 @@ def get_initializer(spec):
     if isinstance(spec, bool):
         raise ConfigError(f"initializer must be a name, a number or a callable, got {spec!r}")
     if isinstance(spec, (int, float)):
-        return constant(float(spec))
+        return Constant(float(spec))
     if callable(spec):
         return spec
     return INITIALIZERS.get(spec)

@@ -61,7 +61,6 @@ class Network:
         self.cost.check_output(self.output_activation)
         self.l2 = _check_l2(l2)
         self.device = "cpu"
-        self.xp = np
         if device != "cpu":
             self.to(device)
 
@@ -105,8 +104,13 @@ class Network:
         xp = namespace_for(device)
         for layer in self.layers:
             layer.to(xp)
-        self.device, self.xp = device, xp
+        self.device = device
         return self
+
+    @property
+    def xp(self):
+        """The array namespace of the network's device (numpy on the CPU)."""
+        return np if self.device == "cpu" else namespace_for(self.device)
 
     # ---- sizes -------------------------------------------------------------------------------------
     @property
@@ -155,13 +159,17 @@ class Network:
     def _fused(self) -> bool:
         return self.cost.fuses_with(self.output_activation)
 
-    def _cost_value(self, y) -> float:
-        """The cost of the last forward pass against targets ``y`` (plus the L2 penalty)."""
+    def _cost_value(self, y, sample_weight=None) -> float:
+        """The cost of the last forward pass against targets ``y`` (plus the L2 penalty).
+
+        With ``sample_weight: (n_samples,)`` the mean over samples is the weighted mean Σ w c / Σ w.
+        """
         last = self.layers[-1]
-        if self._fused():
-            value = self.cost.fused_value(last.a, y)
+        if sample_weight is None:
+            value = self.cost.fused_value(last.a, y) if self._fused() else self.cost.value(last.z, y)
         else:
-            value = self.cost.value(last.z, y)
+            per = self.cost.fused_per_sample(last.a, y) if self._fused() else self.cost.per_sample(last.z, y)
+            value = float((per * sample_weight).sum() / sample_weight.sum())
         return value + self.l2_penalty()
 
     def l2_penalty(self) -> float:
@@ -170,16 +178,22 @@ class Network:
             return 0.0
         return 0.5 * self.l2 * sum(float((layer.W * layer.W).sum()) for layer in self.layers)
 
-    def _backward(self, y, reuse: bool = False) -> None:
+    def _backward(self, y, reuse: bool = False, sample_weight=None) -> None:
         """Fill every layer's delta, grad_W and grad_b from the last forward pass and targets ``y``."""
         last, deep = self.layers[-1], len(self.layers) > 1
+        # weighted mean: each sample's share of dC/dŷ is n·w_i/Σw times its share in the plain mean
+        scale = None if sample_weight is None else (sample_weight * (y.shape[0] / sample_weight.sum()))[:, None]
         if self._fused():
             # matched pair: delta_L = (ŷ − y)/n  (see costs.py for the derivation)
             delta = self.cost.fused_delta(last.z, y, out=last._buffer("delta", last.z.shape, reuse))
+            if scale is not None:
+                delta *= scale
             grad_below = last.backward(delta, need_input_grad=deep, reuse=reuse)
         else:
             # delta_L = dC/dŷ ⊙ f'(a_L)   (general chain rule)
             grad_z = self.cost.gradient(last.z, y)
+            if scale is not None:
+                grad_z *= scale
             grad_below = last.backward_from_output_grad(grad_z, need_input_grad=deep)
         for index in range(len(self.layers) - 2, -1, -1):
             # delta_l = (delta_{l+1} @ W_{l+1}.T) ⊙ f'(a_l); the first layer needs no dC/dx

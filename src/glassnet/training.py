@@ -15,6 +15,7 @@ import numpy as np
 from .errors import ConfigError, TrainingDivergedError
 from .optimizers import Optimizer, get_optimizer
 from .schedules import get_schedule
+from .validation import as_sample_weight
 
 
 @dataclass
@@ -154,16 +155,18 @@ class Trainer:
             getattr(callback, hook)(self, *args)
 
     # ---- fit -> epoch -> batch -> step -------------------------------------------------------------
-    def fit(self, x, y, epochs: int = 10, validation_data=None) -> History:
+    def fit(self, x, y, epochs: int = 10, validation_data=None, sample_weight=None) -> History:
         epochs = _positive_int("epochs", epochs)
         x, y = self.network.check_xy(x, y)
+        if sample_weight is not None:
+            sample_weight = as_sample_weight(sample_weight, x.shape[0], self.network.dtype, self.network.xp)
         validation = None if validation_data is None else self._check_validation(validation_data)
         self.stop_training = False
         self._call("on_train_begin")
         try:
             for _ in range(epochs):
                 self.epoch += 1
-                logs = self.run_epoch(x, y, validation)
+                logs = self.run_epoch(x, y, validation, sample_weight)
                 self.history.record(logs)
                 self._call("on_epoch_end", self.epoch, logs)
                 if self.stop_training:
@@ -179,8 +182,11 @@ class Trainer:
             raise ConfigError("validation_data must be a pair (X_val, y_val)")
         return self.network.check_xy(*validation_data)
 
-    def run_epoch(self, x, y, validation=None) -> dict:
-        """One pass over the data; returns the epoch's logs (loss, accuracy, val_loss, ...)."""
+    def run_epoch(self, x, y, validation=None, sample_weight=None) -> dict:
+        """One pass over the data; returns the epoch's logs (loss, accuracy, val_loss, ...).
+
+        ``sample_weight: (n_samples,)`` weights each sample's cost (a weighted mean per batch).
+        """
         self._call("on_epoch_begin", self.epoch)
         learning_rate = self.schedule(self.learning_rate, self.epoch - 1)
         n_samples = x.shape[0]
@@ -197,11 +203,13 @@ class Trainer:
                 # measured 2.5x faster than np.take(..., out=) into a kept array
                 rows = order[start:start + batch_size]
                 xb, yb = x[rows], y[rows]
-            loss, correct = self.run_batch(xb, yb, learning_rate, batch, None if labels is None else labels[rows])
-            total_loss += loss * xb.shape[0]
+            wb = None if sample_weight is None else sample_weight[rows]
+            loss, correct = self.run_batch(xb, yb, learning_rate, batch, None if labels is None else labels[rows], wb)
+            total_loss += loss * (xb.shape[0] if wb is None else float(wb.sum()))
             n_correct += correct
             self._call("on_batch_end", self.epoch, batch, loss)
-        logs = {"epoch": self.epoch, "loss": total_loss / n_samples, "learning_rate": learning_rate}
+        total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
+        logs = {"epoch": self.epoch, "loss": total_loss / total_weight, "learning_rate": learning_rate}
         if self.network.task == "classification":
             logs["accuracy"] = n_correct / n_samples
         if validation is not None:
@@ -216,14 +224,14 @@ class Trainer:
             self._label_cache = (y, self.network.decide(y))
         return self._label_cache[1]
 
-    def run_batch(self, xb, yb, learning_rate: float, batch: int, labels=None) -> tuple[float, int]:
+    def run_batch(self, xb, yb, learning_rate: float, batch: int, labels=None, sample_weight=None) -> tuple[float, int]:
         """Forward, cost, backward and one optimizer step on a batch; returns (loss, n_correct).
 
         ``labels``: the class of each row of ``yb`` when known (saves deciding it from ``yb`` again).
         """
         network = self.network
         outputs = network._forward(xb, reuse=True)
-        loss = network._cost_value(yb)
+        loss = network._cost_value(yb, sample_weight)
         if not math.isfinite(loss):
             self._diverged(f"the loss is {loss}", batch)
         correct = 0
@@ -231,7 +239,7 @@ class Trainer:
             if labels is None:
                 labels = network.decide(yb)
             correct = int((network.decide(outputs) == labels).sum())
-        network._backward(yb, reuse=True)
+        network._backward(yb, reuse=True, sample_weight=sample_weight)
         self.step(learning_rate, batch)
         return loss, correct
 
@@ -256,7 +264,7 @@ class Trainer:
 def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer="sgd",
         learning_rate: float = 0.1, schedule="constant", shuffle: bool = True, validation_data=None,
         early_stopping=None, target_loss: float | None = None, target_accuracy: float | None = None,
-        callbacks: Sequence[Callback] = ()) -> History:
+        callbacks: Sequence[Callback] = (), sample_weight=None) -> History:
     """Train ``network`` on (x, y) by gradient descent and return its :class:`History`.
 
     Parameters
@@ -273,6 +281,7 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     early_stopping : None, a patience (int), or an :class:`EarlyStopping`
     target_loss, target_accuracy : stop once the training loss / accuracy reaches the target
     callbacks : further :class:`Callback` objects
+    sample_weight : optional (n_samples,) weights; each batch's cost is the weighted mean Σ w c / Σ w
     """
     extra = list(callbacks)
     if early_stopping is not None:
@@ -280,4 +289,4 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     if target_loss is not None or target_accuracy is not None:
         extra.append(TargetReached(target_loss, target_accuracy))
     trainer = Trainer(network, optimizer, learning_rate, batch_size, schedule, shuffle, extra)
-    return trainer.fit(x, y, epochs, validation_data)
+    return trainer.fit(x, y, epochs, validation_data, sample_weight)

@@ -112,3 +112,14 @@ def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     encoded = np.zeros((labels.shape[0], n_classes))
     encoded[np.arange(labels.shape[0]), labels] = 1.0
     return encoded
+
+
+def as_sample_weight(weight, n_samples: int, dtype=np.float64, xp=np):
+    """Sample weights as a finite, non-negative ``(n_samples,)`` array with a positive sum."""
+    array = _as_numeric(weight, "sample_weight")
+    if array.ndim != 1 or array.shape[0] != n_samples:
+        raise ShapeError(f"sample_weight must have shape ({n_samples},), one weight per sample; got {array.shape}")
+    _check_finite(array.astype(np.float64), "sample_weight")
+    if (array < 0).any() or not array.sum() > 0:
+        raise DataError("sample_weight must be >= 0 with a positive sum")
+    return xp.asarray(array, dtype=dtype)

@@ -1,0 +1,470 @@
+"""scikit-learn estimators: ``GlassnetClassifier`` and ``GlassnetRegressor`` (the ``sklearn`` extra).
+
+Parameters mirror :class:`sklearn.neural_network.MLPClassifier` / ``MLPRegressor`` where the meaning is the
+same, plus glassnet's own (per-layer activations, cost, initializer, dtype, the ``adamw`` solver). Training
+runs on the glassnet engine; ``lbfgs`` goes through ``scipy.optimize.minimize`` as scikit-learn's does.
+
+Differences from scikit-learn's MLP, on purpose:
+
+- the squared loss is ½‖ŷ − y‖² summed over outputs (scikit-learn averages it over outputs but not its
+  gradient, so its L-BFGS sees a gradient n_outputs times too large); ``loss_`` here is exactly the function
+  whose gradient is used;
+- ``learning_rate="invscaling"`` updates the rate once per epoch (lr_init / (t_ + 1)^power_t) rather than
+  per batch.
+
+``alpha`` is scaled as scikit-learn scales it: the L2 term of a batch is ½ · alpha · Σ‖W‖² / Σ(weights in it).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import accuracy_score, r2_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import LabelBinarizer
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("glassnet.sklearn needs scikit-learn: pip install 'glassnet[sklearn]'") from exc
+
+from .errors import ConfigError
+from .modelfile import Model, load_model, save_model
+from .network import Network
+from .optimizers import Adam, AdamW, Momentum, SGD
+from .training import Trainer
+
+SOLVERS = ("sgd", "adam", "adamw", "lbfgs")
+SCHEDULES = ("constant", "invscaling", "adaptive")
+
+
+class _GlassnetMLP(BaseEstimator):
+    """Shared machinery; ``__init__`` only stores the parameters (validation happens in ``fit``)."""
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 weight_decay=0.01, cost=None, initializer="auto", dtype="float64"):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.weight_decay = weight_decay
+        self.cost = cost
+        self.initializer = initializer
+        self.dtype = dtype
+
+    # ---- validation --------------------------------------------------------------------------------
+    def _validate_params_(self) -> None:
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
+        if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
+            raise ConfigError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
+        self._hidden = [int(s) for s in sizes]
+        checks = [("solver", self.solver in SOLVERS, f"one of {SOLVERS}"),
+                  ("learning_rate", self.learning_rate in SCHEDULES, f"one of {SCHEDULES}"),
+                  ("alpha", _number(self.alpha) and self.alpha >= 0, "a number >= 0"),
+                  ("learning_rate_init", _number(self.learning_rate_init) and self.learning_rate_init > 0, "> 0"),
+                  ("max_iter", _integer(self.max_iter) and self.max_iter >= 1, "an integer >= 1"),
+                  ("tol", _number(self.tol) and self.tol >= 0, "a number >= 0"),
+                  ("momentum", _number(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
+                  ("validation_fraction", _number(self.validation_fraction) and 0 < self.validation_fraction < 1,
+                   "in (0, 1)"),
+                  ("n_iter_no_change", _integer(self.n_iter_no_change) and self.n_iter_no_change >= 1, ">= 1"),
+                  ("max_fun", _integer(self.max_fun) and self.max_fun >= 1, ">= 1"),
+                  ("batch_size", self.batch_size == "auto" or (_integer(self.batch_size) and self.batch_size >= 1),
+                   "'auto' or an integer >= 1"),
+                  ("dtype", self.dtype in ("float32", "float64", np.float32, np.float64), "float32 or float64")]
+        for name, ok, expected in checks:
+            if not ok:
+                raise ConfigError(f"{name} must be {expected}, got {getattr(self, name)!r}")
+        activations = self.activation if isinstance(self.activation, (list, tuple)) else [self.activation] * len(self._hidden)
+        if len(activations) != len(self._hidden):
+            raise ConfigError(f"activation lists {len(activations)} names for {len(self._hidden)} hidden layers")
+        self._activations = list(activations)
+
+    # ---- network -----------------------------------------------------------------------------------
+    def _build_network(self, n_features: int, n_outputs: int, output: str) -> Network:
+        from .layers import Dense
+
+        rng_seed = _seed(self.random_state)
+        sizes = [n_features, *self._hidden, n_outputs]
+        acts = self._activations + [output]
+        dtype = np.dtype(self.dtype)
+        layers = []
+        for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts):
+            weight_init, bias_init = self.initializer, "zeros"
+            if weight_init == "auto":
+                # scikit-learn's MLP: W and b uniform in ±sqrt(factor / (fan_in + fan_out)),
+                # factor 2 for logistic units, 6 otherwise
+                factor = 2.0 if act in ("logistic", "sigmoid") else 6.0
+                limit = math.sqrt(factor / (n_in + n_out))
+                weight_init = bias_init = {"name": "uniform", "low": -limit, "high": limit}
+            layers.append(Dense(n_in, n_out, act, weight_init, bias_init, dtype))
+        network = Network(layers, cost=self.cost, seed=rng_seed, dtype=dtype)
+        network.reset_parameters(rng_seed)
+        return network
+
+    def _optimizer(self):
+        if self.solver == "sgd":
+            if self.momentum == 0:
+                return SGD()
+            return Momentum(self.momentum, nesterov=self.nesterovs_momentum)
+        if self.solver == "adam":
+            return Adam(self.beta_1, self.beta_2, self.epsilon)
+        return AdamW(self.beta_1, self.beta_2, self.epsilon, self.weight_decay)
+
+    # ---- fit ---------------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train from scratch (or from the last weights with ``warm_start=True``)."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _fit(self, X, y, sample_weight, incremental: bool):
+        self._validate_params_()
+        first = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        X, y = validate_data(self, X, y, reset=first, multi_output=True, dtype=(np.float64, np.float32),
+                             y_numeric=not isinstance(self, ClassifierMixin))
+        X = X.astype(np.dtype(self.dtype), copy=False)
+        if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+            y = column_or_1d(y, warn=True)  # as scikit-learn's MLP: a column vector is taken as 1-D, with a warning
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.dtype(self.dtype))
+        targets = self._encode_targets(y, first)
+        if first:
+            self.network_ = self._build_network(X.shape[1], targets.shape[1], self._output_activation())
+            self._trainer = None
+            self.n_iter_, self.t_ = 0, 0
+            self.loss_curve_, self.best_loss_ = [], np.inf
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self.n_outputs_ = targets.shape[1]
+        self.n_layers_ = len(self._hidden) + 2
+        self.out_activation_ = {"sigmoid": "logistic"}.get(self.network_.output_activation.name,
+                                                             self.network_.output_activation.name)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, targets, sample_weight)
+        else:
+            self._fit_stochastic(X, targets, sample_weight, incremental)
+        self._export_weights()
+        return self
+
+    def _batch_size(self, n_samples: int) -> int:
+        return min(200, n_samples) if self.batch_size == "auto" else min(int(self.batch_size), n_samples)
+
+    def _fit_stochastic(self, X, targets, sample_weight, incremental: bool) -> None:
+        X_val = y_val = None
+        if self.early_stopping and not incremental:
+            stratify = targets.argmax(axis=1) if isinstance(self, ClassifierMixin) and targets.shape[1] > 1 else None
+            parts = train_test_split(X, targets, *(() if sample_weight is None else (sample_weight,)),
+                                     random_state=_seed(self.random_state), test_size=self.validation_fraction,
+                                     stratify=stratify)
+            X, X_val, targets, y_val = parts[:4]
+            if sample_weight is not None:
+                sample_weight = parts[4]
+        batch_size = self._batch_size(X.shape[0])
+        # scikit-learn: the L2 term of a batch is ½ α ‖W‖² / Σ(weights in the batch); with weights this uses
+        # the batch's expected weight sum, batch_size · mean(w) (exact for a full batch)
+        mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
+        self.network_.l2 = float(self.alpha) / (batch_size * mean_weight)
+        if self._trainer is None or not (incremental or self.warm_start):
+            self._trainer = Trainer(self.network_, self._optimizer(), self.learning_rate_init, batch_size,
+                                    shuffle=self.shuffle)
+            self._learning_rate_now = float(self.learning_rate_init)
+        trainer = self._trainer
+        trainer.batch_size, trainer.shuffle = batch_size, self.shuffle
+        x_engine, y_engine = self.network_.check_xy(X, targets)
+        weights = None if sample_weight is None else self.network_.xp.asarray(sample_weight, dtype=self.network_.dtype)
+        iterations = 1 if incremental else self.max_iter
+        for _ in range(iterations):
+            trainer.epoch += 1
+            trainer.learning_rate = self._current_learning_rate()
+            logs = trainer.run_epoch(x_engine, y_engine, None, weights)
+            self.n_iter_ += 1
+            self.t_ += X.shape[0]
+            self.loss_ = logs["loss"]
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            if incremental:
+                self.best_loss_ = min(self.best_loss_, self.loss_)
+                break
+            if self._should_stop(X_val, y_val):
+                break
+        else:
+            if not incremental:
+                warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and the "
+                              "optimization hasn't converged yet.", ConvergenceWarning)
+        if self.early_stopping and getattr(self, "_best_weights", None) is not None and not incremental:
+            self.network_.set_weights(self._best_weights)
+
+    def _current_learning_rate(self) -> float:
+        if self.learning_rate == "invscaling":
+            return float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+        return self._learning_rate_now
+
+    def _should_stop(self, X_val, y_val) -> bool:
+        """scikit-learn's rule: stop after n_iter_no_change epochs without improving by more than tol."""
+        if self.early_stopping:
+            score = self._validation_score(X_val, y_val)
+            self.validation_scores_.append(score)
+            improved = score > self.best_validation_score_ + self.tol
+            self.best_validation_score_ = max(self.best_validation_score_, score)
+            if score >= self.best_validation_score_:
+                self._best_weights = self.network_.get_weights()
+            self.best_loss_ = None
+        else:
+            improved = self.loss_ < self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, self.loss_)
+        self._no_improvement = 0 if improved else getattr(self, "_no_improvement", 0) + 1
+        if self._no_improvement <= self.n_iter_no_change:
+            return False
+        if self.learning_rate == "adaptive" and self._learning_rate_now > 1e-6:
+            self._learning_rate_now /= 5.0
+            self._no_improvement = 0
+            return False
+        return True
+
+    def _fit_lbfgs(self, X, targets, sample_weight) -> None:
+        from scipy.optimize import minimize
+
+        self.network_.l2 = float(self.alpha) / (X.shape[0] if sample_weight is None else float(np.sum(sample_weight)))
+        x_engine, y_engine = self.network_.check_xy(X, targets)
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=self.network_.dtype)
+        start = _flatten(self.network_.get_weights()).astype(np.float64)
+        result = minimize(self._loss_and_gradient, start, args=(x_engine, y_engine, weights), jac=True,
+                          method="L-BFGS-B", options={"maxfun": self.max_fun, "maxiter": self.max_iter,
+                                                      "iprint": -1, "gtol": self.tol})
+        if not result.success and result.nit >= self.max_iter:
+            warnings.warn(f"lbfgs failed to converge after {result.nit} iterations; increase max_iter or "
+                          f"scale the data", ConvergenceWarning)
+        self.network_.set_weights(_unflatten(result.x, self.network_))
+        self.n_iter_ = int(result.nit)
+        self.loss_ = float(result.fun)
+        self.best_loss_ = None
+        self.loss_curve_ = None
+
+    def _loss_and_gradient(self, flat, x, y, sample_weight=None):
+        """(C(θ), ∇C(θ)) for the flattened parameters θ = [W_1, b_1, ...] — what L-BFGS minimises."""
+        network = self.network_
+        network.set_weights(_unflatten(flat, network))
+        network._forward(x)
+        value = network._cost_value(y, sample_weight)
+        network._backward(y, sample_weight=sample_weight)
+        return value, _flatten(network.parameter_gradients()).astype(np.float64)
+
+    def _export_weights(self) -> None:
+        weights = self.network_.get_weights()
+        self.coefs_, self.intercepts_ = weights[0::2], weights[1::2]
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """One epoch over (X, y), continuing from the current weights and optimizer state."""
+        if self.solver == "lbfgs":
+            raise AttributeError("partial_fit is not available for solver 'lbfgs'")
+        return self._partial_fit(X, y, sample_weight, **kwargs)
+
+    def _predict_outputs(self, X):
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self.network_._forward_no_cache(self.network_.check_x(X.astype(self.network_.dtype, copy=False)))
+
+    # ---- model files -------------------------------------------------------------------------------
+    def to_model(self) -> Model:
+        check_is_fitted(self, "network_")
+        labels = [c.item() if hasattr(c, "item") else c for c in getattr(self, "classes_", [])]
+        names = [str(n) for n in getattr(self, "feature_names_in_", [])]
+        return Model(self.network_.copy(), None, labels, names,
+                     {"estimator": type(self).__name__, "params": _json_params(self.get_params())})
+
+    def save(self, path: str) -> None:
+        """Write the fitted estimator as a glassnet model file."""
+        save_model(path, self.to_model())
+
+    @classmethod
+    def load(cls, path: str):
+        """A fitted estimator from a glassnet model file (written by :meth:`save` or ``glassnet train``)."""
+        model = load_model(path)
+        params = model.training.get("params", {}) if model.training.get("estimator") == cls.__name__ else {}
+        estimator = cls(**{k: (tuple(v) if k == "hidden_layer_sizes" else v) for k, v in params.items()
+                           if k in cls().get_params()})
+        estimator.network_ = model.network
+        estimator.n_features_in_ = model.network.n_inputs
+        if model.feature_names:
+            estimator.feature_names_in_ = np.array(model.feature_names, dtype=object)
+        estimator.n_outputs_ = model.network.n_outputs
+        estimator.n_layers_ = len(model.network.layers) + 1
+        estimator.out_activation_ = model.network.output_activation.name
+        estimator._restore_targets(model)
+        estimator._export_weights()
+        return estimator
+
+
+class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
+    """A multi-layer perceptron classifier trained by glassnet (softmax + cross-entropy for several classes,
+    sigmoid + binary cross-entropy for two classes or multilabel targets)."""
+
+    def _output_activation(self) -> str:
+        return "sigmoid" if self._binarizer.y_type_ in ("binary", "multilabel-indicator") else "softmax"
+
+    def _encode_targets(self, y, first: bool):
+        if first:
+            check_classification_targets(y)
+            self._binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._binarizer.classes_
+        else:
+            unknown = np.setdiff1d(np.unique(y), self.classes_) if np.ndim(y) == 1 else []
+            if len(unknown):
+                raise ValueError(f"y has labels {list(unknown)} not seen in the first fit (classes_ {self.classes_})")
+        return self._binarizer.transform(y).astype(np.dtype(self.dtype))
+
+    def _validation_score(self, X_val, y_val) -> float:
+        return accuracy_score(y_val.argmax(axis=1) if y_val.shape[1] > 1 else y_val[:, 0],
+                              self.network_.decide(self.network_._forward_no_cache(self.network_.check_x(X_val)))
+                              if y_val.shape[1] > 1 else self._binary_decisions(X_val))
+
+    def _binary_decisions(self, X_val):
+        return (self.network_._forward_no_cache(self.network_.check_x(X_val))[:, 0] > 0.5).astype(int)
+
+    def _partial_fit(self, X, y, sample_weight=None, classes=None):
+        if not hasattr(self, "network_"):
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._validate_params_()
+            self._binarizer = LabelBinarizer().fit(classes)
+            self.classes_ = self._binarizer.classes_
+            X_checked = validate_data(self, X, reset=True, dtype=(np.float64, np.float32))
+            self.network_ = self._build_network(X_checked.shape[1], len(self._binarizer.transform(self.classes_[:1])[0]),
+                                                self._output_activation())
+            self._trainer, self.n_iter_, self.t_ = None, 0, 0
+            self.loss_curve_, self.best_loss_, self.validation_scores_ = [], np.inf, None
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes {classes!r} differ from those of the first call {self.classes_!r}")
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict_proba(self, X):
+        """Class probabilities ``(n_samples, n_classes)``."""
+        outputs = self._predict_outputs(X)
+        if self._binarizer.y_type_ == "binary":
+            return np.hstack([1.0 - outputs, outputs])
+        return outputs
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        outputs = self._predict_outputs(X)
+        if self._binarizer.y_type_ == "multilabel-indicator":
+            return self._binarizer.inverse_transform(outputs, threshold=0.5)
+        if self._binarizer.y_type_ == "binary":
+            return self.classes_[(outputs[:, 0] > 0.5).astype(int)]
+        return self.classes_[outputs.argmax(axis=1)]
+
+    def _restore_targets(self, model: Model) -> None:
+        self.classes_ = np.array(model.class_labels)
+        self._binarizer = LabelBinarizer().fit(self.classes_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class GlassnetRegressor(RegressorMixin, _GlassnetMLP):
+    """A multi-layer perceptron regressor trained by glassnet (identity output, squared loss
+    ½‖ŷ − y‖² summed over outputs, mean over samples)."""
+
+    def _output_activation(self) -> str:
+        return "identity"
+
+    def _encode_targets(self, y, first: bool):
+        y = np.asarray(y, dtype=np.dtype(self.dtype))
+        if first:
+            self._y_1d = y.ndim == 1
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _validation_score(self, X_val, y_val) -> float:
+        return r2_score(y_val, self.network_._forward_no_cache(self.network_.check_x(X_val)))
+
+    def _partial_fit(self, X, y, sample_weight=None):
+        if not hasattr(self, "network_"):
+            self._validate_params_()
+            y_array = np.asarray(y)
+            X_checked = validate_data(self, X, reset=True, dtype=(np.float64, np.float32))
+            self.network_ = self._build_network(X_checked.shape[1], 1 if y_array.ndim == 1 else y_array.shape[1],
+                                                "identity")
+            self._trainer, self.n_iter_, self.t_ = None, 0, 0
+            self.loss_curve_, self.best_loss_, self.validation_scores_ = [], np.inf, None
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        outputs = self._predict_outputs(X)
+        return outputs[:, 0] if getattr(self, "_y_1d", outputs.shape[1] == 1) else outputs
+
+    def _restore_targets(self, model: Model) -> None:
+        self._y_1d = model.network.n_outputs == 1
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _seed(random_state):
+    """An integer seed from scikit-learn's random_state (None, int or RandomState)."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    return int(random_state.randint(0, 2 ** 31 - 1))
+
+
+def _flatten(arrays) -> np.ndarray:
+    return np.concatenate([np.asarray(a).ravel() for a in arrays])
+
+
+def _unflatten(flat, network) -> list:
+    arrays, start = [], 0
+    for param in network.parameters():
+        arrays.append(np.asarray(flat[start:start + param.size], dtype=network.dtype).reshape(param.shape))
+        start += param.size
+    return arrays
+
+
+def _json_params(params: dict) -> dict:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, (np.integer, np.floating)):
+            value = value.item()
+        if isinstance(value, tuple):
+            value = list(value)
+        if value is None or isinstance(value, (bool, int, float, str, list)):
+            out[key] = value
+    return out
