@@ -15,6 +15,7 @@ __all__ = [
     "LabelError",
     "NonFiniteError",
     "TrainingDivergedError",
+    "TrainingInterrupted",
     "NotFittedError",
     "ModelFileError",
 ]
@@ -52,6 +53,18 @@ class TrainingDivergedError(NonFiniteError):
     """Training produced a non-finite loss or gradient; the network keeps its last finite weights.
 
     Attributes ``epoch`` and ``batch`` (both 1-based) say where it happened.
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int):
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch
+
+
+class TrainingInterrupted(GlassnetError):
+    """Training was asked to stop (Ctrl-C, SIGTERM) and stopped after finishing a batch.
+
+    Attributes ``epoch`` and ``batch`` say where; a checkpoint callback saves the run before this propagates.
     """
 
     def __init__(self, message: str, epoch: int, batch: int):

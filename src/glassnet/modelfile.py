@@ -124,6 +124,9 @@ def atomic_write(path: str, payload: bytes) -> None:
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; a saved file gets the usual permissions
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -230,10 +233,33 @@ def load_model(path: str, expect_kind: str | None = None) -> Model:
     return _build_model(path, meta, arrays)
 
 
+FIELD_TYPES = {"class_labels": list, "feature_names": list, "training": dict, "extra": dict, "standardize": bool,
+               "network": dict}
+
+
+def _check_fields(path: str, meta: dict) -> None:
+    """Every header field has the type it must have, and every layer's size matches its stored weights."""
+    for name, kind in FIELD_TYPES.items():
+        if name in meta and not isinstance(meta[name], kind):
+            raise _bad(path, f"corrupt header: {name!r} must be a {kind.__name__}, got {type(meta[name]).__name__}")
+    if any(not isinstance(label, (str, int, float, bool)) for label in meta.get("class_labels", [])):
+        raise _bad(path, "corrupt header: class labels must be strings or numbers")
+    layers = meta.get("network", {}).get("layers")
+    if not isinstance(layers, list) or not layers or not all(isinstance(layer, dict) for layer in layers):
+        raise _bad(path, "corrupt header: no list of layers")
+    for index, layer in enumerate(layers, start=1):
+        declared = meta["arrays"].get(f"W{index}", {}).get("shape")
+        size = (layer.get("n_in"), layer.get("n_out"))
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in size) or list(size) != declared:
+            raise _bad(path, f"layer {index} declares {size[0]} -> {size[1]} units, but its weights W{index} "
+                             f"have shape {declared}")
+
+
 def _build_model(path: str, meta: dict, arrays: dict) -> Model:
+    _check_fields(path, meta)
     try:
         network = Network.from_config(meta["network"])
-    except (GlassnetError, KeyError, TypeError, ValueError) as exc:
+    except (GlassnetError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _bad(path, f"the stored architecture is invalid: {exc}") from None
     weights = []
     for index, layer in enumerate(network.layers, start=1):

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import ConfigError, TrainingDivergedError
+from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted
 from .optimizers import Optimizer, get_optimizer
 from .schedules import get_schedule
 from .validation import as_sample_weight
@@ -130,11 +130,32 @@ def _learning_rate(value) -> float:
     return float(value)
 
 
+@dataclass
+class EpochProgress:
+    """Where an epoch stands, so an interrupted run resumes mid-epoch exactly where it stopped."""
+
+    rng_state: dict          # the network's generator state when the epoch began (before its shuffle)
+    next_batch: int = 1      # the next batch to run (1-based)
+    total_loss: float = 0.0  # running sums for the epoch's logs
+    total_weight: float = 0.0
+    n_correct: int = 0
+
+
 class Trainer:
-    """Runs gradient descent on a network; ``fit`` -> ``run_epoch`` -> ``run_batch`` -> ``step``."""
+    """Runs gradient descent on a network; ``fit`` -> ``run_epoch`` -> ``run_batch`` -> ``step``.
+
+    Safety settings:
+
+    - ``clip_norm``: rescale the gradients so their global L2 norm is at most this (None: off);
+    - ``clip_value``: clamp every gradient entry to [−clip_value, clip_value] (None: off);
+    - ``explode_threshold``: stop with an error naming the layer when a layer's gradient norm exceeds
+      this (after clipping; None: off). Non-finite losses and gradients always stop training.
+    """
 
     def __init__(self, network, optimizer="sgd", learning_rate: float = 0.1, batch_size: int | None = 32,
-                 schedule="constant", shuffle: bool = True, callbacks: Sequence[Callback] = ()):
+                 schedule="constant", shuffle: bool = True, callbacks: Sequence[Callback] = (),
+                 clip_norm: float | None = None, clip_value: float | None = None,
+                 explode_threshold: float | None = 1e10):
         self.network = network
         self.optimizer: Optimizer = get_optimizer(optimizer)
         self.learning_rate = _learning_rate(learning_rate)
@@ -142,37 +163,55 @@ class Trainer:
         self.schedule = get_schedule(schedule)
         self.shuffle = bool(shuffle)
         self.callbacks = list(callbacks)
+        self.clip_norm = _optional_positive("clip_norm", clip_norm)
+        self.clip_value = _optional_positive("clip_value", clip_value)
+        self.explode_threshold = _optional_positive("explode_threshold", explode_threshold)
         self.history = History()
         self.stop_training, self.epoch = False, 0
+        self.progress: EpochProgress | None = None
+        self.interrupt_requested = False
         self._label_cache = None
 
     def stop(self, reason: str) -> None:
         self.stop_training = True
         self.history.stop_reason = reason
 
+    def request_interrupt(self) -> None:
+        """Ask the run to stop after the current batch (a signal handler calls this)."""
+        self.interrupt_requested = True
+
     def _call(self, hook: str, *args) -> None:
         for callback in self.callbacks:
-            getattr(callback, hook)(self, *args)
+            getattr(callback, hook, lambda *a: None)(self, *args)
+
+    @property
+    def epochs_completed(self) -> int:
+        return self.epoch - (1 if self.progress is not None else 0)
 
     # ---- fit -> epoch -> batch -> step -------------------------------------------------------------
     def fit(self, x, y, epochs: int = 10, validation_data=None, sample_weight=None) -> History:
+        """Run ``epochs`` more epochs (a partly run epoch left by an interruption counts as one)."""
         epochs = _positive_int("epochs", epochs)
         x, y = self.network.check_xy(x, y)
         if sample_weight is not None:
             sample_weight = as_sample_weight(sample_weight, x.shape[0], self.network.dtype, self.network.xp)
         validation = None if validation_data is None else self._check_validation(validation_data)
-        self.stop_training = False
+        self.stop_training = self.interrupt_requested = False
         self._call("on_train_begin")
         try:
             for _ in range(epochs):
-                self.epoch += 1
+                if self.progress is None:
+                    self.epoch += 1
                 logs = self.run_epoch(x, y, validation, sample_weight)
                 self.history.record(logs)
                 self._call("on_epoch_end", self.epoch, logs)
                 if self.stop_training:
                     break
             else:
-                self.history.stop_reason = f"finished {epochs} epochs"
+                self.history.stop_reason = f"finished {self.epoch} epochs"
+        except TrainingInterrupted:
+            self._call("on_interrupt")
+            raise
         finally:
             self._call("on_train_end")
         return self.history
@@ -183,18 +222,25 @@ class Trainer:
         return self.network.check_xy(*validation_data)
 
     def run_epoch(self, x, y, validation=None, sample_weight=None) -> dict:
-        """One pass over the data; returns the epoch's logs (loss, accuracy, val_loss, ...).
+        """One pass over the data (or the rest of an interrupted one); returns the epoch's logs.
 
         ``sample_weight: (n_samples,)`` weights each sample's cost (a weighted mean per batch).
         """
+        rng = self.network.rng
+        if self.progress is None:
+            self.progress = EpochProgress(rng_state=rng.bit_generator.state)
+        else:
+            rng.bit_generator.state = self.progress.rng_state  # redraw this epoch's shuffle exactly
+        progress = self.progress
         self._call("on_epoch_begin", self.epoch)
         learning_rate = self.schedule(self.learning_rate, self.epoch - 1)
         n_samples = x.shape[0]
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
-        order = self.network.rng.permutation(n_samples) if self.shuffle else None
-        total_loss, n_correct = 0.0, 0
+        order = rng.permutation(n_samples) if self.shuffle else None
         labels = self._labels(y)
         for batch, start in enumerate(range(0, n_samples, batch_size), start=1):
+            if batch < progress.next_batch:
+                continue
             if order is None:
                 rows = slice(start, start + batch_size)
                 xb, yb = x[rows], y[rows]  # views, no copy
@@ -205,13 +251,20 @@ class Trainer:
                 xb, yb = x[rows], y[rows]
             wb = None if sample_weight is None else sample_weight[rows]
             loss, correct = self.run_batch(xb, yb, learning_rate, batch, None if labels is None else labels[rows], wb)
-            total_loss += loss * (xb.shape[0] if wb is None else float(wb.sum()))
-            n_correct += correct
+            weight = xb.shape[0] if wb is None else float(wb.sum())
+            progress.total_loss += loss * weight
+            progress.total_weight += weight
+            progress.n_correct += correct
+            progress.next_batch = batch + 1
             self._call("on_batch_end", self.epoch, batch, loss)
-        total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
-        logs = {"epoch": self.epoch, "loss": total_loss / total_weight, "learning_rate": learning_rate}
+            if self.interrupt_requested:
+                raise TrainingInterrupted(f"training interrupted after epoch {self.epoch}, batch {batch}",
+                                          epoch=self.epoch, batch=batch)
+        self.progress = None
+        logs = {"epoch": self.epoch, "loss": progress.total_loss / progress.total_weight,
+                "learning_rate": learning_rate}
         if self.network.task == "classification":
-            logs["accuracy"] = n_correct / n_samples
+            logs["accuracy"] = progress.n_correct / n_samples
         if validation is not None:
             logs.update({f"val_{k}": v for k, v in self.network.evaluate(*validation).items()})
         return logs
@@ -244,14 +297,38 @@ class Trainer:
         return loss, correct
 
     def step(self, learning_rate: float, batch: int) -> None:
-        """One optimizer update, refused (weights untouched) when a gradient is not finite."""
+        """One optimizer update; refused (weights untouched) when a gradient is not finite or explodes."""
         network = self.network
         grads = network.parameter_gradients()
-        for index, grad in enumerate(grads):
-            if not bool(network.xp.isfinite(grad).all()):
-                kind = "weights" if index % 2 == 0 else "biases"
-                self._diverged(f"the gradient of layer {index // 2 + 1}'s {kind} is not finite", batch)
+        if self.clip_value is not None:
+            for grad in grads:
+                network.xp.clip(grad, -self.clip_value, self.clip_value, out=grad)
+        norms = self._gradient_norms(grads, batch)
+        if self.clip_norm is not None:
+            total = math.sqrt(sum(n * n for n in norms))
+            if total > self.clip_norm:
+                for grad in grads:
+                    grad *= self.clip_norm / total  # g := g · clip_norm / ‖g‖
+                norms = [n * self.clip_norm / total for n in norms]
+        if self.explode_threshold is not None:
+            for index, norm in enumerate(norms):
+                if norm > self.explode_threshold:
+                    self._diverged(f"the gradient of {_parameter_name(index)} exploded (norm {norm:.3g} > "
+                                   f"{self.explode_threshold:g}); clip it (clip_norm) or", batch)
         self.optimizer.step(network.parameters(), grads, learning_rate, network.decay_mask())
+
+    def _gradient_norms(self, grads, batch: int) -> list[float]:
+        """L2 norm of each gradient (in float64), refusing NaN or infinite entries by name."""
+        norms = []
+        for index, grad in enumerate(grads):
+            flat = grad.reshape(-1)
+            norm = math.sqrt(float(self.network.xp.dot(flat, flat)))  # a NaN or inf makes the sum non-finite
+            if not math.isfinite(norm):
+                if not bool(self.network.xp.isfinite(grad).all()):
+                    self._diverged(f"the gradient of {_parameter_name(index)} is not finite", batch)
+                norm = math.sqrt(float(self.network.xp.dot(flat.astype(float), flat.astype(float))))
+            norms.append(norm)
+        return norms
 
     def _diverged(self, what: str, batch: int):
         raise TrainingDivergedError(
@@ -261,17 +338,31 @@ class Trainer:
         )
 
 
+def _parameter_name(index: int) -> str:
+    return f"layer {index // 2 + 1}'s {'weights' if index % 2 == 0 else 'biases'}"
+
+
+def _optional_positive(name: str, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a finite number > 0 or None, got {value!r}")
+    return float(value)
+
+
 def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer="sgd",
         learning_rate: float = 0.1, schedule="constant", shuffle: bool = True, validation_data=None,
         early_stopping=None, target_loss: float | None = None, target_accuracy: float | None = None,
-        callbacks: Sequence[Callback] = (), sample_weight=None) -> History:
+        callbacks: Sequence[Callback] = (), sample_weight=None, clip_norm: float | None = None,
+        clip_value: float | None = None, explode_threshold: float | None = 1e10, checkpoint: str | None = None,
+        checkpoint_every: int = 1, resume: bool = False) -> History:
     """Train ``network`` on (x, y) by gradient descent and return its :class:`History`.
 
     Parameters
     ----------
     x : array of shape (n_samples, n_inputs)
     y : array of shape (n_samples, n_outputs), or (n_samples,) class labels / single targets
-    epochs : the most passes over the data
+    epochs : the most passes over the data (in total, when resuming)
     batch_size : None for batch gradient descent, 1 for stochastic, else mini-batch
     optimizer : name ("sgd", "momentum", "nesterov", "adam", "adamw"), config dict or instance
     learning_rate : the initial learning rate; ``schedule`` changes it per epoch
@@ -282,11 +373,33 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     target_loss, target_accuracy : stop once the training loss / accuracy reaches the target
     callbacks : further :class:`Callback` objects
     sample_weight : optional (n_samples,) weights; each batch's cost is the weighted mean Σ w c / Σ w
+    clip_norm, clip_value, explode_threshold : gradient safety (see :class:`Trainer`)
+    checkpoint : a file to save the whole run to every ``checkpoint_every`` epochs and on interruption
+    resume : continue the run saved in ``checkpoint`` (its weights, optimizer state, RNG and position)
     """
     extra = list(callbacks)
     if early_stopping is not None:
         extra.append(early_stopping if isinstance(early_stopping, EarlyStopping) else EarlyStopping(early_stopping))
     if target_loss is not None or target_accuracy is not None:
         extra.append(TargetReached(target_loss, target_accuracy))
-    trainer = Trainer(network, optimizer, learning_rate, batch_size, schedule, shuffle, extra)
+    if checkpoint is not None:
+        from .checkpoint import Checkpoint, restore_trainer
+
+        extra.append(Checkpoint(checkpoint, checkpoint_every, total_epochs=epochs))
+        if resume:
+            restored, _, _ = restore_trainer(checkpoint, extra)
+            if restored.network.get_config()["layers"] != network.get_config()["layers"]:
+                raise ConfigError(f"checkpoint {checkpoint} holds a different network: "
+                                  f"{restored.network!r}, not {network!r}")
+            network.set_weights(restored.network.get_weights())
+            network.rng.bit_generator.state = restored.network.rng.bit_generator.state
+            restored.network = network
+            remaining = epochs - restored.epochs_completed
+            if remaining < 1:
+                return restored.history
+            return restored.fit(x, y, remaining, validation_data, sample_weight)
+    elif resume:
+        raise ConfigError("resume=True needs checkpoint=PATH")
+    trainer = Trainer(network, optimizer, learning_rate, batch_size, schedule, shuffle, extra, clip_norm,
+                      clip_value, explode_threshold)
     return trainer.fit(x, y, epochs, validation_data, sample_weight)

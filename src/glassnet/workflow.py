@@ -4,6 +4,7 @@ data -> split -> standardise -> network -> fit -> evaluate -> Model (ready to sa
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from . import data as data_module
 from .errors import ConfigError
 from .modelfile import Model
 from .network import Network
-from .training import Callback, EarlyStopping, History, fit
+from .training import Callback, EarlyStopping, History, TargetReached, Trainer
 
 
 @dataclass
@@ -73,32 +74,75 @@ def build_network(settings: TrainSettings, dataset, n_features: int) -> Network:
                    cost=settings.cost, l2=settings.l2, seed=settings.seed, dtype=settings.dtype)
 
 
-def train(settings: TrainSettings, callbacks: list[Callback] = ()) -> TrainResult:
+def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: str | None = None,
+          checkpoint_every: int | None = None, handle_signals: bool = False) -> TrainResult:
+    """Train from scratch as ``settings`` say. With ``checkpoint`` the run is saved there every
+    ``checkpoint_every`` epochs (if given) and whenever it is interrupted."""
     if any(not isinstance(h, int) or h < 1 for h in settings.hidden):
         raise ConfigError(f"hidden layer sizes must be positive integers, got {settings.hidden!r}")
-    dataset, (train_set, validation, test) = prepare_splits(settings)
-    standardizer = data_module.Standardizer().fit(train_set[0]) if settings.standardize else None
-    prep = (lambda X: standardizer.transform(X)) if standardizer else (lambda X: X)
+    dataset, splits = prepare_splits(settings)
+    standardizer = data_module.Standardizer().fit(splits[0][0]) if settings.standardize else None
     network = build_network(settings, dataset, dataset.X.shape[1])
-    extra = list(callbacks)
+    trainer = Trainer(network, settings.optimizer, settings.learning_rate, settings.batch_size,
+                      settings.schedule)
+    return _run(trainer, settings, dataset, splits, standardizer, settings.epochs, callbacks, checkpoint,
+                checkpoint_every, handle_signals)
+
+
+def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | None = None,
+           handle_signals: bool = False) -> TrainResult:
+    """Continue the run saved in checkpoint ``path`` (same data, split, weights, optimizer, RNG, position)."""
+    from .checkpoint import restore_trainer
+
+    trainer, model, state = restore_trainer(path)
+    known = {k: v for k, v in state.get("settings", {}).items() if k in TrainSettings.__dataclass_fields__}
+    if "dataset" not in known:
+        raise ConfigError(f"{path} was not written by `glassnet train`; resume it with fit(..., resume=True)")
+    settings = TrainSettings(**{**known, "hidden": tuple(known.get("hidden", ()))})
+    dataset, splits = prepare_splits(settings)
+    remaining = int(state.get("total_epochs") or settings.epochs) - trainer.epochs_completed
+    return _run(trainer, settings, dataset, splits, model.standardizer, remaining, callbacks, path,
+                checkpoint_every, handle_signals)
+
+
+def _run(trainer, settings, dataset, splits, standardizer, epochs, callbacks, checkpoint, checkpoint_every,
+         handle_signals) -> TrainResult:
+    from .checkpoint import Checkpoint, graceful_interrupts
+
+    train_set, validation, test = splits
+    prep = (lambda X: standardizer.transform(X)) if standardizer else (lambda X: X)
+    network = trainer.network
+    training = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(settings).items()}
+    trainer.callbacks = list(callbacks)
     if settings.early_stopping:
-        extra.append(EarlyStopping(settings.early_stopping))
+        trainer.callbacks.append(EarlyStopping(settings.early_stopping))
+    if settings.target_accuracy is not None:
+        trainer.callbacks.append(TargetReached(accuracy=settings.target_accuracy))
+    if checkpoint:
+        model = Model(network, standardizer, dataset.class_labels, dataset.feature_names, training)
+        every = checkpoint_every if checkpoint_every else 10 ** 9  # without --checkpoint-every: on interrupt only
+        trainer.callbacks.append(Checkpoint(checkpoint, every, model, training,
+                                            total_epochs=trainer.epochs_completed + epochs))
     started = time.perf_counter()
-    history = fit(network, prep(train_set[0]), train_set[1], epochs=settings.epochs,
-                  batch_size=settings.batch_size, optimizer=settings.optimizer,
-                  learning_rate=settings.learning_rate, schedule=settings.schedule,
-                  validation_data=None if validation is None else (prep(validation[0]), validation[1]),
-                  target_accuracy=settings.target_accuracy, callbacks=extra)
+    validation_data = None if validation is None else (prep(validation[0]), validation[1])
+    if epochs >= 1:
+        with graceful_interrupts(trainer) if handle_signals else _nothing():
+            trainer.fit(prep(train_set[0]), train_set[1], epochs, validation_data)
+    history = trainer.history
     seconds = time.perf_counter() - started
     metrics = {"train": network.evaluate(prep(train_set[0]), train_set[1])}
     if validation is not None:
-        metrics["validation"] = network.evaluate(prep(validation[0]), validation[1])
+        metrics["validation"] = network.evaluate(*validation_data)
     if test is not None:
         metrics["test"] = network.evaluate(prep(test[0]), test[1])
-    training = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(settings).items()}
     training.update(epochs_run=len(history), stop_reason=history.stop_reason, seconds=round(seconds, 3))
     model = Model(network, standardizer, dataset.class_labels, dataset.feature_names, training)
-    return TrainResult(model, history, metrics, seconds, dataset, (train_set, validation, test))
+    return TrainResult(model, history, metrics, seconds, dataset, splits)
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
 
 
 def split_of(model: Model, name: str):

@@ -16,7 +16,9 @@ HELP = "train a network on a dataset and save the model"
 EXAMPLE = """examples:
   glassnet train                                   # 625-20-20-10 on digits25, model saved to model.npz
   glassnet train --dataset moons --layers 16,16 --activation tanh --epochs 200 --plots plots/
-  glassnet train --dataset data.csv --target label --layers 64 --optimizer sgd --learning-rate 0.1 --json"""
+  glassnet train --dataset data.csv --target label --layers 64 --optimizer sgd --learning-rate 0.1 --json
+  glassnet train --epochs 500 --checkpoint run.ckpt --checkpoint-every 10   # Ctrl-C saves and says how to resume
+  glassnet train --resume run.ckpt                                          # continue exactly where it stopped"""
 
 
 def add_arguments(p) -> None:
@@ -44,24 +46,42 @@ def add_arguments(p) -> None:
     p.add_argument("--target-accuracy", type=float, help="stop once the training accuracy reaches this")
     p.add_argument("--out", default="model.npz", help="model file to write (default model.npz)")
     p.add_argument("--plots", metavar="DIR", help="write PNG plots (curves, confusion matrix, boundary, network)")
+    p.add_argument("--checkpoint", metavar="FILE", help="save the run here (every --checkpoint-every epochs and on "
+                   "Ctrl-C); default on Ctrl-C: OUT.ckpt")
+    p.add_argument("--checkpoint-every", type=positive_int, metavar="N", help="save a checkpoint every N epochs")
+    p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint (its settings win)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_output_flags(p)
 
 
 def run(args) -> int:
+    import sys
+
+    from ..errors import TrainingInterrupted
     from ..modelfile import save_model
     from ..progress import ProgressBar
-    from ..workflow import TrainSettings, train
+    from ..workflow import TrainSettings, resume, train
 
-    settings = TrainSettings(
-        dataset=args.dataset, target=args.target, task=args.task, hidden=args.layers, activation=args.activation,
-        output=args.output, cost=args.cost, optimizer=args.optimizer, learning_rate=args.learning_rate,
-        batch_size=None if args.full_batch else args.batch_size, epochs=args.epochs, schedule=args.schedule,
-        l2=args.l2, seed=args.seed, dtype=args.dtype, test_fraction=args.test_fraction,
-        validation_fraction=args.validation_fraction, standardize=not args.no_standardize,
-        early_stopping=args.early_stopping, target_accuracy=args.target_accuracy, n_samples=args.samples)
+    checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
     callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
-    result = train(settings, callbacks)
+    try:
+        if args.resume:
+            result = resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True)
+        else:
+            settings = TrainSettings(
+                dataset=args.dataset, target=args.target, task=args.task, hidden=args.layers,
+                activation=args.activation, output=args.output, cost=args.cost, optimizer=args.optimizer,
+                learning_rate=args.learning_rate, batch_size=None if args.full_batch else args.batch_size,
+                epochs=args.epochs, schedule=args.schedule, l2=args.l2, seed=args.seed, dtype=args.dtype,
+                test_fraction=args.test_fraction, validation_fraction=args.validation_fraction,
+                standardize=not args.no_standardize, early_stopping=args.early_stopping,
+                target_accuracy=args.target_accuracy, n_samples=args.samples)
+            result = train(settings, callbacks, checkpoint, args.checkpoint_every, handle_signals=True)
+    except TrainingInterrupted as stop:
+        print(f"\nglassnet train: interrupted after epoch {stop.epoch}, batch {stop.batch}; the run is saved in "
+              f"{checkpoint}.\nResume it with:  glassnet train --resume {checkpoint} --out {args.out}",
+              file=sys.stderr)
+        return 130
     save_model(args.out, result.model)
     summary = {"dataset": result.dataset.summary(), "network": repr(result.model.network),
                "epochs_run": len(result.history), "stop_reason": result.history.stop_reason,
