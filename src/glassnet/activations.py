@@ -75,7 +75,7 @@ class Identity(Activation):
         return grad_z
 
 
-ACTIVATIONS.register("linear", Identity)
+ACTIVATIONS.register("linear", Identity, alias=True)
 
 
 @ACTIVATIONS.register("sigmoid")
@@ -109,7 +109,7 @@ class Sigmoid(Activation):
         return xp.multiply(grad_z, fprime, out=out)
 
 
-ACTIVATIONS.register("logistic", Sigmoid)
+ACTIVATIONS.register("logistic", Sigmoid, alias=True)
 
 
 @ACTIVATIONS.register("tanh")

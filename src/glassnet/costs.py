@@ -100,7 +100,7 @@ class Quadratic(Cost):
         return (y_pred - y) / y.shape[0]
 
 
-COSTS.register("mse", Quadratic)
+COSTS.register("mse", Quadratic, alias=True)
 
 
 def _clipped_log(xp, p):
@@ -139,7 +139,7 @@ class BinaryCrossEntropy(Cost):
         return (softplus - y * a).sum(axis=1)
 
 
-COSTS.register("bce", BinaryCrossEntropy)
+COSTS.register("bce", BinaryCrossEntropy, alias=True)
 
 
 @COSTS.register("cross_entropy")
@@ -179,8 +179,8 @@ class CrossEntropy(Cost):
         return delta
 
 
-COSTS.register("categorical_cross_entropy", CrossEntropy)
-COSTS.register("ce", CrossEntropy)
+COSTS.register("categorical_cross_entropy", CrossEntropy, alias=True)
+COSTS.register("ce", CrossEntropy, alias=True)
 
 
 def get_cost(spec) -> Cost:

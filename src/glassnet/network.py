@@ -165,12 +165,14 @@ class Network:
         With ``sample_weight: (n_samples,)`` the mean over samples is the weighted mean Σ w c / Σ w.
         """
         last = self.layers[-1]
+        return self._cost_of(last.a, last.z, y, sample_weight) + self.l2_penalty()
+
+    def _cost_of(self, a, z, y, sample_weight=None) -> float:
+        """The cost (without L2) of output weighted sums ``a`` and activations ``z`` against ``y``."""
         if sample_weight is None:
-            value = self.cost.fused_value(last.a, y) if self._fused() else self.cost.value(last.z, y)
-        else:
-            per = self.cost.fused_per_sample(last.a, y) if self._fused() else self.cost.per_sample(last.z, y)
-            value = float((per * sample_weight).sum() / sample_weight.sum())
-        return value + self.l2_penalty()
+            return self.cost.fused_value(a, y) if self._fused() else self.cost.value(z, y)
+        per = self.cost.fused_per_sample(a, y) if self._fused() else self.cost.per_sample(z, y)
+        return float((per * sample_weight).sum() / sample_weight.sum())
 
     def l2_penalty(self) -> float:
         """(l2/2) Σ_l ‖W_l‖² — zero unless ``l2`` is set. Biases are not penalised."""
@@ -274,17 +276,20 @@ class Network:
         """``{"loss": C, "accuracy": fraction correct}`` (accuracy for classification only)."""
         x, y = self.check_xy(x, y)
         total, n_correct, step = 0.0, 0, self._chunk_rows()
+        last = self.layers[-1]
         for start in range(0, x.shape[0], step):
             xb, yb = x[start:start + step], y[start:start + step]
-            self._forward(xb)
-            total += (self._cost_value(yb) - self.l2_penalty()) * xb.shape[0]
+            for layer in self.layers[:-1]:  # nothing is cached: training state stays as it was
+                xb = layer.predict(xb)
+            a = self.xp.matmul(xb, last.W)
+            a += last.b
+            z = last.activation.forward(a)
+            total += self._cost_of(a, z, yb) * xb.shape[0]
             if self.task == "classification":
-                n_correct += self.count_correct(self.layers[-1].z, yb)
+                n_correct += self.count_correct(z, yb)
         result = {"loss": total / x.shape[0] + self.l2_penalty()}
         if self.task == "classification":
             result["accuracy"] = n_correct / x.shape[0]
-        for layer in self.layers:
-            layer.clear()
         return result
 
     def count_correct(self, outputs, y) -> int:

@@ -21,18 +21,23 @@ class Registry:
         self.kind = kind
         self.base = base
         self._factories: Dict[str, Callable[..., Any]] = {}
+        self._aliases: set[str] = set()
 
-    def register(self, name: str, factory: Callable[..., Any] | None = None):
-        """Register ``factory`` under ``name``; usable as a decorator."""
+    def register(self, name: str, factory: Callable[..., Any] | None = None, alias: bool = False):
+        """Register ``factory`` under ``name`` (``alias``: a second name for something already registered);
+        usable as a decorator."""
 
         def add(f):
             self._factories[name] = f
+            if alias:
+                self._aliases.add(name)
             return f
 
         return add(factory) if factory is not None else add
 
-    def names(self) -> list[str]:
-        return sorted(self._factories)
+    def names(self, aliases: bool = True) -> list[str]:
+        """Every name that resolves, or only the canonical ones (``aliases=False``)."""
+        return sorted(n for n in self._factories if aliases or n not in self._aliases)
 
     def __contains__(self, name: object) -> bool:
         return name in self._factories

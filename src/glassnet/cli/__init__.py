@@ -9,9 +9,10 @@ import json
 import sys
 
 from ..errors import GlassnetError
-from . import datasets_cmd, evaluate_cmd, explain_cmd, export_cmd, info_cmd, predict_cmd, train_cmd
+from . import (datasets_cmd, evaluate_cmd, explain_cmd, export_cmd, info_cmd, playground_cmd, predict_cmd,
+               train_cmd)
 
-COMMANDS = [train_cmd, evaluate_cmd, predict_cmd, explain_cmd, info_cmd, datasets_cmd, export_cmd]
+COMMANDS = [train_cmd, evaluate_cmd, predict_cmd, explain_cmd, info_cmd, datasets_cmd, export_cmd, playground_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,168 @@
+"""The playground's HTTP server (starlette + uvicorn, the ``web`` extra). Thin: parse, call, answer.
+
+JSON API (errors are ``{"error": message}`` with a 4xx status):
+
+    GET    /api/options                      what the page may choose (from the registries)
+    POST   /api/sessions                     new session from settings -> snapshot
+    GET    /api/sessions/{id}                snapshot
+    GET    /api/sessions/{id}/events         server-sent events: a snapshot whenever it changes, <= 8 per second
+    POST   /api/sessions/{id}/start|pause|reset
+    POST   /api/sessions/{id}/step           one traced gradient-descent step -> every number of it
+    GET    /api/sessions/{id}/model          the network as a glassnet model file
+    POST   /api/sessions/{id}/model          load a model file (the request body)
+    DELETE /api/sessions/{id}
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import GlassnetError
+from .sessions import SessionStore, options
+
+STATIC = os.path.join(os.path.dirname(__file__), "static")
+MAX_BODY = 64 * 2 ** 20
+EVENT_INTERVAL = 0.125
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(store: SessionStore | None = None) -> Starlette:
+    store = store or SessionStore()
+
+    async def read_json(request: Request):
+        body = await request.body()
+        if len(body) > 1_000_000:
+            raise ValueError("request body too large")
+        try:
+            return json.loads(body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"malformed JSON: {exc}") from None
+
+    def session_or_404(request: Request):
+        session = store.get(request.path_params["session_id"])
+        if session is None:
+            raise LookupError(f"no session {request.path_params['session_id']!r} (it may have expired)")
+        return session
+
+    def guarded(handler):
+        """Turn the library's errors into 4xx answers; the server itself never falls over on bad input."""
+        async def wrapped(request: Request):
+            try:
+                return await handler(request)
+            except LookupError as exc:
+                return _error(404, str(exc).strip("'\""))
+            except OverflowError as exc:
+                return _error(429, str(exc))
+            except (GlassnetError, ValueError, TypeError) as exc:
+                return _error(400, str(exc))
+        return wrapped
+
+    async def index(request):
+        return FileResponse(os.path.join(STATIC, "index.html"))
+
+    async def get_options(request):
+        return JSONResponse(options())
+
+    async def create(request):
+        config = await read_json(request)
+        session = await asyncio.to_thread(store.create, config)
+        return JSONResponse(await asyncio.to_thread(session.snapshot), status_code=201)
+
+    async def snapshot(request):
+        return JSONResponse(await asyncio.to_thread(session_or_404(request).snapshot))
+
+    async def action(request):
+        session = session_or_404(request)
+        name = request.path_params["action"]
+        if name not in ("start", "pause", "reset"):
+            raise LookupError(f"unknown action {name!r}")
+        await asyncio.to_thread(getattr(session, name))
+        return JSONResponse(await asyncio.to_thread(session.snapshot))
+
+    async def step(request):
+        session = session_or_404(request)
+        return JSONResponse(await asyncio.to_thread(session.step))
+
+    async def get_model(request):
+        session = session_or_404(request)
+        content = await asyncio.to_thread(session.model_bytes)
+        return Response(content, media_type="application/octet-stream",
+                        headers={"Content-Disposition": 'attachment; filename="glassnet-model.npz"'})
+
+    async def put_model(request):
+        session = session_or_404(request)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise ValueError("model file too large")
+        await asyncio.to_thread(session.load_bytes, body)
+        return JSONResponse(await asyncio.to_thread(session.snapshot))
+
+    async def delete(request):
+        if not store.remove(request.path_params["session_id"]):
+            raise LookupError("no such session")
+        return JSONResponse({"deleted": True})
+
+    async def events(request):
+        session = session_or_404(request)
+
+        async def stream():
+            sent = -1
+            while not await request.is_disconnected():
+                if store.get(session.id) is None:
+                    yield "event: closed\ndata: {}\n\n"
+                    return
+                if session.version != sent:
+                    sent = session.version
+                    data = await asyncio.to_thread(session.snapshot)
+                    yield f"data: {json.dumps(data)}\n\n"
+                await asyncio.sleep(EVENT_INTERVAL)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async def cleaner():
+            while True:
+                await asyncio.sleep(30)
+                await asyncio.to_thread(store.clean)
+        task = asyncio.create_task(cleaner())
+        try:
+            yield
+        finally:
+            task.cancel()
+            store.close()
+
+    routes = [
+        Route("/", index),
+        Route("/api/options", guarded(get_options)),
+        Route("/api/sessions", guarded(create), methods=["POST"]),
+        Route("/api/sessions/{session_id}", guarded(snapshot), methods=["GET"]),
+        Route("/api/sessions/{session_id}", guarded(delete), methods=["DELETE"]),
+        Route("/api/sessions/{session_id}/events", guarded(events)),
+        Route("/api/sessions/{session_id}/step", guarded(step), methods=["POST"]),
+        Route("/api/sessions/{session_id}/model", guarded(get_model), methods=["GET"]),
+        Route("/api/sessions/{session_id}/model", guarded(put_model), methods=["POST"]),
+        Route("/api/sessions/{session_id}/{action}", guarded(action), methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.store = store
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, log_level: str = "warning") -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(), host=host, port=port, log_level=log_level)

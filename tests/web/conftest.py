@@ -1,0 +1,55 @@
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("starlette", reason="the playground is the web extra")
+uvicorn = pytest.importorskip("uvicorn", reason="the playground is the web extra")
+
+from glassnet.web.server import create_app  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "artifacts")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real uvicorn server on a free loopback port, in a thread of this process."""
+    app = create_app()
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not instance.started:
+        assert time.time() < deadline, "the playground server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (never `playwright install`)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("GLASSNET_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; the test command installs it with apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (the README's test command installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright drives the browser")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        yield instance
+        instance.close()
