@@ -162,3 +162,19 @@ def test_onnx_every_activation(tmp_path, activation):
     X = np.random.default_rng(0).normal(size=(9, 4)).astype(np.float32)
     out = ort.InferenceSession(str(tmp_path / "a.onnx"), providers=["CPUExecutionProvider"]).run(None, {"x": X})[0]
     assert np.abs(out - net.predict_proba(X)).max() <= 1e-5
+
+
+def test_cuda_without_cupy_or_gpu_is_a_clear_error(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed here; this checks the message on machines without it")
+    result = glassnet("train", "--dataset", "xor", "--device", "cuda", "--epochs", "1", "--quiet", check=False,
+                      cwd=tmp_path)
+    assert result.returncode == 1 and "device 'cuda' needs CuPy" in result.stderr
+
+
+def test_threads_option(tmp_path):
+    summary = json.loads(glassnet("train", "--dataset", "xor", "--layers", "3", "--epochs", "2", "--threads", "1",
+                                  "--quiet", "--json", cwd=tmp_path).stdout)
+    assert summary["epochs_run"] == 2

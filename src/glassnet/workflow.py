@@ -40,6 +40,7 @@ class TrainSettings:
     early_stopping: int | None = None
     target_accuracy: float | None = None
     n_samples: int | None = None
+    device: str = "cpu"
 
 
 @dataclass
@@ -71,7 +72,8 @@ def build_network(settings: TrainSettings, dataset, n_features: int) -> Network:
     else:
         n_out, output = 1, settings.output or "identity"
     return Network([n_features, *settings.hidden, n_out], activation=settings.activation, output=output,
-                   cost=settings.cost, l2=settings.l2, seed=settings.seed, dtype=settings.dtype)
+                   cost=settings.cost, l2=settings.l2, seed=settings.seed, dtype=settings.dtype,
+                   device=settings.device)
 
 
 def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: str | None = None,

@@ -39,6 +39,8 @@ def add_arguments(p) -> None:
     p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
+    p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
     p.add_argument("--test-fraction", type=fraction, default=0.2)
     p.add_argument("--validation-fraction", type=fraction, default=0.1)
     p.add_argument("--no-standardize", action="store_true", help="do not standardise the features")
@@ -60,6 +62,7 @@ def run(args) -> int:
     from ..errors import TrainingInterrupted
     from ..modelfile import save_model
     from ..progress import ProgressBar
+    from ..threads import limit_threads
     from ..workflow import TrainSettings, resume, train
 
     checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
@@ -75,8 +78,9 @@ def run(args) -> int:
                 epochs=args.epochs, schedule=args.schedule, l2=args.l2, seed=args.seed, dtype=args.dtype,
                 test_fraction=args.test_fraction, validation_fraction=args.validation_fraction,
                 standardize=not args.no_standardize, early_stopping=args.early_stopping,
-                target_accuracy=args.target_accuracy, n_samples=args.samples)
-            result = train(settings, callbacks, checkpoint, args.checkpoint_every, handle_signals=True)
+                target_accuracy=args.target_accuracy, n_samples=args.samples, device=args.device)
+            with limit_threads(args.threads):
+                result = train(settings, callbacks, checkpoint, args.checkpoint_every, handle_signals=True)
     except TrainingInterrupted as stop:
         print(f"\nglassnet train: interrupted after epoch {stop.epoch}, batch {stop.batch}; the run is saved in "
               f"{checkpoint}.\nResume it with:  glassnet train --resume {checkpoint} --out {args.out}",
