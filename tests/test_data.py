@@ -66,6 +66,8 @@ def test_csv_with_header_named_target_and_class_names(tmp_path):
     ("a,b,y\n1,x,0\n", ["line 2", "column 'b'", "'x' is not a number"]),
     ("", ["header row"]),
     ("a,b,y\n", ["at least one data row"]),
+    ("a,b,y\n1,nan,0\n", ["line 2", "column 'b'", "not a finite number"]),
+    ("a,y\n0,1\n1,1e310\n", ["line 3", "column 'y'", "'1e310' is not a finite number"]),
 ])
 def test_csv_errors(tmp_path, content, words):
     path = tmp_path / "bad.csv"
@@ -101,6 +103,9 @@ def test_npz_and_npy(tmp_path):
     np.save(tmp_path / "t.npy", np.c_[X, [1.5, 2.5, 3.5]])
     regression = data.load(str(tmp_path / "t.npy"))
     assert regression.task == "regression" and regression.y.tolist() == [1.5, 2.5, 3.5]
+    np.savez(tmp_path / "inf.npz", X=X, y=np.array([0.0, np.inf, 1.0]))
+    with pytest.raises(gn.DataError, match="target holds NaN or infinite"):
+        data.load(str(tmp_path / "inf.npz"))
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(gn.DataError, match="not a readable"):
         data.load(str(tmp_path / "obj.npy"))

@@ -248,6 +248,17 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-10 ** 12, 10 ** 12)
                     max_leaves=12)
 
 
+def _unpack(tmp_path, content: bytes):
+    """A copy of a model file, its header as a dict and its arrays."""
+    import json
+
+    path = tmp_path / "f.npz"
+    path.write_bytes(content)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files if k not in ("meta", "meta_sha256")}
+        return path, json.loads(archive["meta"].tobytes()), arrays
+
+
 def _forge(path, meta: dict, arrays: dict):
     """A model file with ``meta`` as its header and a *valid* checksum, to reach the validation behind it."""
     import json
@@ -264,15 +275,9 @@ def _forge(path, meta: dict, arrays: dict):
                             "training", "extra"]), value=JSON,
        layer_key=st.sampled_from(["n_in", "n_out", "activation", "weight_init", "dtype"]), layer_value=JSON)
 def test_fuzz_altered_header_with_valid_checksum(tmp_path, model_bytes, key, value, layer_key, layer_value):
-    import json
     import zipfile
 
-    content, _ = model_bytes
-    path = tmp_path / "f.npz"
-    path.write_bytes(content)
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {k: archive[k] for k in archive.files if k not in ("meta", "meta_sha256")}
-        meta = json.loads(archive["meta"].tobytes())
+    path, meta, arrays = _unpack(tmp_path, model_bytes[0])
     meta[key] = value
     if isinstance(meta.get("network"), dict) and isinstance(meta["network"].get("layers"), list):
         meta["network"]["layers"][0][layer_key] = layer_value
@@ -287,14 +292,7 @@ def test_fuzz_altered_header_with_valid_checksum(tmp_path, model_bytes, key, val
 @FUZZ
 @given(shape=st.lists(st.integers(0, 2 ** 40), min_size=1, max_size=3), dtype=st.sampled_from(["<f8", "<f4", "|O", "<c16", "<U4", "|b1"]))
 def test_fuzz_wrong_shapes_dtypes_and_huge_declared_sizes(tmp_path, model_bytes, shape, dtype):
-    import json
-
-    content, _ = model_bytes
-    path = tmp_path / "f.npz"
-    path.write_bytes(content)
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {k: archive[k] for k in archive.files if k not in ("meta", "meta_sha256")}
-        meta = json.loads(archive["meta"].tobytes())
+    path, meta, arrays = _unpack(tmp_path, model_bytes[0])
     meta["arrays"]["W1"] = {"shape": shape, "dtype": dtype}
     _forge(path, meta, arrays)
     assert _load_outcome(tmp_path, path.read_bytes()) is None

@@ -17,6 +17,7 @@ import csv
 import gzip
 import importlib.util
 import io
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -203,11 +204,19 @@ def _numeric_columns(path: str, header, body, columns) -> np.ndarray:
     X = np.empty((len(body), len(columns)))
     for number, row in enumerate(body, start=2):
         for k, i in enumerate(columns):
-            try:
-                X[number - 2, k] = float(row[i])
-            except ValueError:
-                raise DataError(f"{path}, line {number}, column {header[i]!r}: {row[i]!r} is not a number") from None
+            X[number - 2, k] = _finite_cell(path, number, header[i], row[i])
     return X
+
+
+def _finite_cell(path: str, line: int, column: str, cell: str) -> float:
+    """A CSV cell as a finite float; 'nan', 'inf' and overflowing numbers like 1e310 are refused."""
+    try:
+        value = float(cell)
+    except ValueError:
+        raise DataError(f"{path}, line {line}, column {column!r}: {cell!r} is not a number") from None
+    if not math.isfinite(value):
+        raise DataError(f"{path}, line {line}, column {column!r}: {cell!r} is not a finite number")
+    return value
 
 
 def load_csv(path: str, target=None, task: str = "auto") -> Dataset:
@@ -220,6 +229,9 @@ def load_csv(path: str, target=None, task: str = "auto") -> Dataset:
     features = [i for i in range(len(header)) if i != column]
     X = _numeric_columns(path, header, body, features)
     raw_target = [row[column].strip() for row in body]
+    if all(_parses(value) for value in raw_target):  # a numeric target must be finite too
+        for number, value in enumerate(raw_target, start=2):
+            _finite_cell(path, number, header[column], value)
     name = os.path.splitext(os.path.basename(path))[0]
     return _with_target(name, X, raw_target, task, [header[i] for i in features], f"{path} (target {header[column]!r})")
 
@@ -243,6 +255,14 @@ def load_features(path: str) -> np.ndarray:
     return _numeric_columns(path, header, body, range(len(header)))
 
 
+def _parses(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _target_column(header, target, path) -> int:
     if target is None:
         return len(header) - 1
@@ -263,6 +283,8 @@ def _with_target(name, X, raw_target, task, feature_names, description) -> Datas
         numeric = np.array([float(v) for v in raw_target])
     except ValueError:
         numeric = None
+    if numeric is not None and not np.isfinite(numeric).all():
+        raise DataError(f"{description}: the target holds NaN or infinite values")
     if task == "regression":
         if numeric is None:
             raise DataError(f"{description}: a regression target must be numeric")

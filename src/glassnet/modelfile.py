@@ -154,7 +154,7 @@ def _read_directory(path: str) -> dict:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # BadZipFile, OSError, EOFError, and even NotImplementedError for a damaged version field
         raise _bad(path, f"not a glassnet model file (not a readable zip/npz archive: {exc}); it may be "
                          f"truncated or corrupt") from None
     sizes = {}
