@@ -93,18 +93,18 @@ def restore_trainer(path: str, callbacks=()) -> tuple[Trainer, Model, dict]:
 
 
 class Checkpoint(Callback):
-    """Save the run every ``every`` epochs and whenever it is interrupted."""
+    """Save the run every ``every`` epochs (None: only when interrupted) and whenever it is interrupted."""
 
-    def __init__(self, path: str, every: int = 1, model: Model | None = None, settings: dict | None = None,
+    def __init__(self, path: str, every: int | None = 1, model: Model | None = None, settings: dict | None = None,
                  total_epochs: int | None = None):
-        self.path, self.every = path, max(1, int(every))
+        self.path, self.every = path, None if every is None else max(1, int(every))
         self.model, self.settings, self.total_epochs = model, settings, total_epochs
 
     def save(self, trainer) -> None:
         save_checkpoint(self.path, trainer, self.model, self.settings, self.total_epochs)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        if epoch % self.every == 0:
+        if self.every is not None and epoch % self.every == 0:
             self.save(trainer)
 
     def on_interrupt(self, trainer):

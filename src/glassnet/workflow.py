@@ -122,8 +122,7 @@ def _run(trainer, settings, dataset, splits, standardizer, epochs, callbacks, ch
         trainer.callbacks.append(TargetReached(accuracy=settings.target_accuracy))
     if checkpoint:
         model = Model(network, standardizer, dataset.class_labels, dataset.feature_names, training)
-        every = checkpoint_every if checkpoint_every else 10 ** 9  # without --checkpoint-every: on interrupt only
-        trainer.callbacks.append(Checkpoint(checkpoint, every, model, training,
+        trainer.callbacks.append(Checkpoint(checkpoint, checkpoint_every, model, training,
                                             total_epochs=trainer.epochs_completed + epochs))
     started = time.perf_counter()
     validation_data = None if validation is None else (prep(validation[0]), validation[1])

@@ -37,99 +37,121 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def create_app(store: SessionStore | None = None) -> Starlette:
-    store = store or SessionStore()
+def guarded(handler):
+    """Turn the library's errors into 4xx answers; the server itself never falls over on bad input."""
 
-    async def read_json(request: Request):
-        body = await request.body()
-        if len(body) > 1_000_000:
-            raise ValueError("request body too large")
+    async def wrapped(request: Request):
         try:
-            return json.loads(body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"malformed JSON: {exc}") from None
+            return await handler(request)
+        except LookupError as exc:
+            return _error(404, str(exc).strip("'\""))
+        except OverflowError as exc:
+            return _error(429, str(exc))
+        except (GlassnetError, ValueError, TypeError) as exc:
+            return _error(400, str(exc))
 
-    def session_or_404(request: Request):
-        session = store.get(request.path_params["session_id"])
+    return wrapped
+
+
+async def read_json(request: Request):
+    body = await request.body()
+    if len(body) > 1_000_000:
+        raise ValueError("request body too large")
+    try:
+        return json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"malformed JSON: {exc}") from None
+
+
+class PlaygroundAPI:
+    """The request handlers: each parses, calls a session, and answers with JSON."""
+
+    def __init__(self, store: SessionStore):
+        self.store = store
+
+    def session_of(self, request: Request):
+        session = self.store.get(request.path_params["session_id"])
         if session is None:
             raise LookupError(f"no session {request.path_params['session_id']!r} (it may have expired)")
         return session
 
-    def guarded(handler):
-        """Turn the library's errors into 4xx answers; the server itself never falls over on bad input."""
-        async def wrapped(request: Request):
-            try:
-                return await handler(request)
-            except LookupError as exc:
-                return _error(404, str(exc).strip("'\""))
-            except OverflowError as exc:
-                return _error(429, str(exc))
-            except (GlassnetError, ValueError, TypeError) as exc:
-                return _error(400, str(exc))
-        return wrapped
-
-    async def index(request):
+    async def index(self, request):
         return FileResponse(os.path.join(STATIC, "index.html"))
 
-    async def get_options(request):
+    async def options(self, request):
         return JSONResponse(options())
 
-    async def create(request):
-        config = await read_json(request)
-        session = await asyncio.to_thread(store.create, config)
+    async def create(self, request):
+        session = await asyncio.to_thread(self.store.create, await read_json(request))
         return JSONResponse(await asyncio.to_thread(session.snapshot), status_code=201)
 
-    async def snapshot(request):
-        return JSONResponse(await asyncio.to_thread(session_or_404(request).snapshot))
+    async def snapshot(self, request):
+        return JSONResponse(await asyncio.to_thread(self.session_of(request).snapshot))
 
-    async def action(request):
-        session = session_or_404(request)
-        name = request.path_params["action"]
+    async def action(self, request):
+        session, name = self.session_of(request), request.path_params["action"]
         if name not in ("start", "pause", "reset"):
             raise LookupError(f"unknown action {name!r}")
         await asyncio.to_thread(getattr(session, name))
         return JSONResponse(await asyncio.to_thread(session.snapshot))
 
-    async def step(request):
-        session = session_or_404(request)
-        return JSONResponse(await asyncio.to_thread(session.step))
+    async def step(self, request):
+        return JSONResponse(await asyncio.to_thread(self.session_of(request).step))
 
-    async def get_model(request):
-        session = session_or_404(request)
-        content = await asyncio.to_thread(session.model_bytes)
+    async def get_model(self, request):
+        content = await asyncio.to_thread(self.session_of(request).model_bytes)
         return Response(content, media_type="application/octet-stream",
                         headers={"Content-Disposition": 'attachment; filename="glassnet-model.npz"'})
 
-    async def put_model(request):
-        session = session_or_404(request)
+    async def put_model(self, request):
+        session = self.session_of(request)
         body = await request.body()
         if len(body) > MAX_BODY:
             raise ValueError("model file too large")
         await asyncio.to_thread(session.load_bytes, body)
         return JSONResponse(await asyncio.to_thread(session.snapshot))
 
-    async def delete(request):
-        if not store.remove(request.path_params["session_id"]):
+    async def delete(self, request):
+        if not self.store.remove(request.path_params["session_id"]):
             raise LookupError("no such session")
         return JSONResponse({"deleted": True})
 
-    async def events(request):
-        session = session_or_404(request)
+    async def events(self, request):
+        session = self.session_of(request)
 
         async def stream():
             sent = -1
             while not await request.is_disconnected():
-                if store.get(session.id) is None:
+                if self.store.get(session.id) is None:  # also marks the session as watched
                     yield "event: closed\ndata: {}\n\n"
                     return
                 if session.version != sent:
                     sent = session.version
-                    data = await asyncio.to_thread(session.snapshot)
-                    yield f"data: {json.dumps(data)}\n\n"
+                    yield f"data: {json.dumps(await asyncio.to_thread(session.snapshot))}\n\n"
                 await asyncio.sleep(EVENT_INTERVAL)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    def routes(self) -> list:
+        one = "/api/sessions/{session_id}"
+        return [
+            Route("/", self.index),
+            Route("/api/options", guarded(self.options)),
+            Route("/api/sessions", guarded(self.create), methods=["POST"]),
+            Route(one, guarded(self.snapshot), methods=["GET"]),
+            Route(one, guarded(self.delete), methods=["DELETE"]),
+            Route(one + "/events", guarded(self.events)),
+            Route(one + "/step", guarded(self.step), methods=["POST"]),
+            Route(one + "/model", guarded(self.get_model), methods=["GET"]),
+            Route(one + "/model", guarded(self.put_model), methods=["POST"]),
+            Route(one + "/{action}", guarded(self.action), methods=["POST"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ]
+
+
+def create_app(store: SessionStore | None = None) -> Starlette:
+    store = store or SessionStore()
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -137,6 +159,7 @@ def create_app(store: SessionStore | None = None) -> Starlette:
             while True:
                 await asyncio.sleep(30)
                 await asyncio.to_thread(store.clean)
+
         task = asyncio.create_task(cleaner())
         try:
             yield
@@ -144,20 +167,7 @@ def create_app(store: SessionStore | None = None) -> Starlette:
             task.cancel()
             store.close()
 
-    routes = [
-        Route("/", index),
-        Route("/api/options", guarded(get_options)),
-        Route("/api/sessions", guarded(create), methods=["POST"]),
-        Route("/api/sessions/{session_id}", guarded(snapshot), methods=["GET"]),
-        Route("/api/sessions/{session_id}", guarded(delete), methods=["DELETE"]),
-        Route("/api/sessions/{session_id}/events", guarded(events)),
-        Route("/api/sessions/{session_id}/step", guarded(step), methods=["POST"]),
-        Route("/api/sessions/{session_id}/model", guarded(get_model), methods=["GET"]),
-        Route("/api/sessions/{session_id}/model", guarded(put_model), methods=["POST"]),
-        Route("/api/sessions/{session_id}/{action}", guarded(action), methods=["POST"]),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=PlaygroundAPI(store).routes(), lifespan=lifespan)
     app.state.store = store
     return app
 
