@@ -258,7 +258,7 @@ class _GlassnetMLP(BaseEstimator):
         start = _flatten(self.network_.get_weights()).astype(np.float64)
         result = minimize(self._loss_and_gradient, start, args=(x_engine, y_engine, weights), jac=True,
                           method="L-BFGS-B", options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                                                      "iprint": -1, "gtol": self.tol})
+                                                      "gtol": self.tol})
         if not result.success and result.nit >= self.max_iter:
             warnings.warn(f"lbfgs failed to converge after {result.nit} iterations; increase max_iter or "
                           f"scale the data", ConvergenceWarning)
