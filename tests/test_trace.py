@@ -138,6 +138,8 @@ def test_bias_shown_as_unit_and_as_vector_and_repr_html():
     net = xor_article_network()
     text = net.trace([[0.0, 0.0]], [0.0]).to_text()
     assert "w(x0→z1)·x0" in text and "w(z0→ŷ)·z0" in text
+    assert "as a vector: b1 = [1, 1, 1] − 0.1·[4, 4, 4] = [0.6, 0.6, 0.6]" in text
+    assert "as a vector: b2 = [1] − 0.1·[4] = [0.6]" in text
     assert "<table>" in net._repr_html_() and "9 weights, 4 biases" in net._repr_html_()
 
 

@@ -268,6 +268,9 @@ class StepTrace:
                     penalty = f" + {fmt(self.l2)}·{fmt(old)}" if self.l2 and i > 0 else ""
                     lines.append(f"∂C/∂{self.names.weight(r.index, i, j + 1)} = {terms}{penalty} = {fmt(grad)};"
                                  f"  {fmt(old)} − {fmt(self.learning_rate)}·{fmt(grad)} = {fmt(new)}")
+            # the same biases written as a vector b (the weights of the bias unit above)
+            lines.append(f"as a vector: b{r.index} = {_vector(r.b)} − {fmt(self.learning_rate)}·{_vector(r.grad_b)}"
+                         f" = {_vector(r.b_new)}")
             doc.heading(f"Layer {r.index}", 3).lines(lines)
 
     def _summary_blocks(self, doc: Document) -> None:
@@ -298,6 +301,10 @@ class StepTrace:
         went = "went down" if self.cost_after < self.cost_before else "did NOT go down (learning rate too large?)"
         doc.heading("After the step")
         doc.lines([f"cost on the same input: {fmt(self.cost_before, 10)} → {fmt(self.cost_after, 10)} ({went})"])
+
+
+def _vector(array) -> str:
+    return "[" + ", ".join(fmt(v) for v in array) + "]"
 
 
 def _range(array) -> str:

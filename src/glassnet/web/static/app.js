@@ -125,6 +125,13 @@ function drawNetwork(state, overlay) {
     label.setAttribute("x", p.x); label.setAttribute("y", p.y + 3); label.setAttribute("text-anchor", "middle");
     label.textContent = name;
     svg.appendChild(label);
+    if (bias !== null && column.length <= 10) {  // each unit's bias, written under it
+      const b = document.createElementNS(SVG, "text");
+      b.setAttribute("x", p.x); b.setAttribute("y", p.y + 21); b.setAttribute("text-anchor", "middle");
+      b.setAttribute("class", "bias"); b.dataset.layer = k; b.dataset.unit = p.index + 1;
+      b.textContent = `b=${fmt(bias)}`;
+      svg.appendChild(b);
+    }
     if (overlay && overlay[k] && overlay[k][p.index] !== undefined) {
       const value = document.createElementNS(SVG, "text");
       value.setAttribute("x", p.x - 14); value.setAttribute("y", p.y - 12);
