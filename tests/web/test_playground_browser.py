@@ -91,10 +91,13 @@ def test_moons_boundary_hover_and_two_tabs_are_independent(server, browser):
     untouched = other.network.get_weights()
     first.click("#start")
     first.wait_for_function("Number(document.getElementById('accuracy').dataset.value) >= 0.95", timeout=60_000)
-    first.click("#start")
+    first.click("#start")  # pause
+    first.wait_for_function("document.getElementById('start').textContent === 'start'")
+    trained = app.state.store.get(a)
+    first.wait_for_function(f"document.getElementById('epoch').textContent === '{trained.trainer.epoch}'")
     assert all(np.array_equal(p, q) for p, q in zip(untouched, other.network.get_weights()))
     shown_bias = float(first.text_content("#network text.bias[data-layer='1'][data-unit='1']").removeprefix("b="))
-    assert shown_bias == pytest.approx(app.state.store.get(a).network.layers[0].b[0], rel=1e-3, abs=1e-4)
+    assert shown_bias == pytest.approx(trained.network.layers[0].b[0], rel=1e-3, abs=1e-4)
     first.dispatch_event("#network line[data-layer='1'][data-from='1'][data-to='1']", "mouseenter")
     assert first.text_content("#hover").startswith("w(x1→z1_1) = ") and "∂C/∂w" in first.text_content("#hover")
     pixels = first.evaluate("""() => { const c = document.getElementById('boundary');

@@ -54,6 +54,8 @@ async function act(name) {
 }
 
 function render(state) {
+  // an event stream message can arrive after a newer state from an action's answer: never go back in time
+  if (snap && state.id === snap.id && state.version < snap.version) return;
   snap = state;
   $("start").textContent = state.running ? "pause" : "start";
   $("network-name").textContent = state.network;
