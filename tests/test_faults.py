@@ -190,7 +190,7 @@ def test_float32_exponentials_never_overflow_in_training():
 # ---- fuzzing --------------------------------------------------------------------------------------------
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-FUZZ = settings(max_examples=int(os.environ.get("GLASSNET_FUZZ_EXAMPLES", "120")), deadline=2000,
+FUZZ = settings(max_examples=int(os.environ.get("GLASSNET_FUZZ_EXAMPLES", "120")), deadline=5000,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

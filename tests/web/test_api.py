@@ -63,7 +63,9 @@ def test_two_sessions_do_not_see_each_other(client):
     b = client.post("/api/sessions", json={"dataset": "moons", "hidden": [6], "seed": 3}).json()
     assert a["id"] != b["id"] and a["weights"] == b["weights"]
     client.post(f"/api/sessions/{a['id']}/start")
-    time.sleep(0.5)
+    deadline = time.time() + 30
+    while client.get(f"/api/sessions/{a['id']}").json()["epoch"] < 3 and time.time() < deadline:
+        time.sleep(0.05)
     client.post(f"/api/sessions/{a['id']}/pause")
     after_a = client.get(f"/api/sessions/{a['id']}").json()
     after_b = client.get(f"/api/sessions/{b['id']}").json()
