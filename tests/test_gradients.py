@@ -1,5 +1,4 @@
 """Backpropagation against central differences, the independent autograd package, and PyTorch."""
-import itertools
 
 import autograd
 import numpy as np

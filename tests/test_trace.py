@@ -84,6 +84,8 @@ def test_dials_ranking_agrees_with_finite_difference_perturbation():
     t = net.trace(x, y, learning_rate=0.1)
     dials = t.dials(top=None)
     assert len(dials) == net.n_parameters
+    for top in (1, 5, 12):  # the per-layer shortlist gives exactly the head of the full ranking
+        assert [(d.name, d.gradient) for d in t.dials(top)] == [(d.name, d.gradient) for d in dials[:top]]
     measured = []
     base = net.copy()
     for d in dials:

@@ -20,11 +20,6 @@ from .schedules import get_schedule
 from .training import Callback, EpochProgress, History, Trainer
 
 
-def _rng_to_json(state: dict) -> dict:
-    return {k: (_rng_to_json(v) if isinstance(v, dict) else int(v) if isinstance(v, (np.integer, int)) else v)
-            for k, v in state.items()}
-
-
 def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, settings: dict | None = None,
                     total_epochs: int | None = None) -> None:
     """Write ``trainer``'s whole state to ``path`` atomically. ``model`` adds preprocessing and labels;
@@ -37,7 +32,7 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
     progress = None
     if trainer.progress is not None:
         p = trainer.progress
-        progress = {"rng_state": _rng_to_json(p.rng_state), "next_batch": p.next_batch,
+        progress = {"rng_state": p.rng_state, "next_batch": p.next_batch,
                     "total_loss": p.total_loss, "total_weight": p.total_weight, "n_correct": p.n_correct}
     state = {
         "optimizer": trainer.optimizer.get_config(), "optimizer_t": trainer.optimizer.t,
@@ -47,7 +42,7 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
         "clip_norm": trainer.clip_norm, "clip_value": trainer.clip_value,
         "explode_threshold": trainer.explode_threshold,
         "epoch": trainer.epoch, "progress": progress, "total_epochs": total_epochs,
-        "rng_state": _rng_to_json(trainer.network.rng.bit_generator.state),
+        "rng_state": trainer.network.rng.bit_generator.state,
         "history": trainer.history.as_dict(), "settings": settings or {},
     }
     base = model or Model(trainer.network)

@@ -72,8 +72,9 @@ class Model:
 # ---- writing ---------------------------------------------------------------------------------------
 def _arrays_of(model: Model) -> dict:
     arrays = {}
-    for index, layer in enumerate(model.network.layers, start=1):
-        arrays[f"W{index}"], arrays[f"b{index}"] = (np.asarray(p) for p in model.network.get_weights()[2 * index - 2:2 * index])
+    weights = model.network.get_weights()
+    for index in range(1, len(model.network.layers) + 1):
+        arrays[f"W{index}"], arrays[f"b{index}"] = weights[2 * index - 2], weights[2 * index - 1]
     if model.standardizer is not None:
         arrays["mean"], arrays["std"] = model.standardizer.mean, model.standardizer.std
     for name, value in model.extra_arrays.items():
@@ -93,6 +94,11 @@ def _digest(meta_bytes: bytes, arrays: dict) -> str:
 
 def save_model(path: str, model: Model | Network, kind: str = "model") -> None:
     """Write ``model`` (or a bare network) to ``path`` atomically."""
+    atomic_write(path, model_to_bytes(model, kind))
+
+
+def model_to_bytes(model: Model | Network, kind: str = "model") -> bytes:
+    """The model-file bytes of ``model`` (or a bare network), as :func:`save_model` writes them."""
     from . import __version__
 
     if isinstance(model, Network):
@@ -110,7 +116,7 @@ def save_model(path: str, model: Model | Network, kind: str = "model") -> None:
     entries = {"meta": np.frombuffer(meta_bytes, dtype=np.uint8),
                "meta_sha256": np.frombuffer(_digest(meta_bytes, arrays).encode(), dtype=np.uint8), **arrays}
     np.savez(buffer, **entries)
-    atomic_write(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def atomic_write(path: str, payload: bytes) -> None:

@@ -14,8 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .activations import Identity, ReLU, LeakyReLU, Sigmoid, Softmax, get_activation
-from .backend import namespace_for, namespace_of, to_numpy
+from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
+from .backend import namespace_for, to_numpy
 from .costs import Cost, default_cost_for, get_cost
 from .errors import ConfigError, NotFittedError
 from .layers import Dense

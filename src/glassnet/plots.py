@@ -141,7 +141,7 @@ def write_training_plots(folder: str, result) -> list[str]:
     from .workflow import confusion_matrix
 
     os.makedirs(folder, exist_ok=True)
-    model, (train, validation, test) = result.model, result.splits
+    model, (train, _, test) = result.model, result.splits
     paths = [plot_history(result.history, os.path.join(folder, "curves.png")),
              plot_network(model.network, os.path.join(folder, "network.png"))]
     if model.network.task == "classification":

@@ -27,7 +27,7 @@ try:
     from sklearn.metrics import accuracy_score, r2_score
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import LabelBinarizer
-    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 except ImportError as exc:  # pragma: no cover
     raise ImportError("glassnet.sklearn needs scikit-learn: pip install 'glassnet[sklearn]'") from exc
@@ -342,12 +342,8 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return self._binarizer.transform(y).astype(np.dtype(self.dtype))
 
     def _validation_score(self, X_val, y_val) -> float:
-        return accuracy_score(y_val.argmax(axis=1) if y_val.shape[1] > 1 else y_val[:, 0],
-                              self.network_.decide(self.network_._forward_no_cache(self.network_.check_x(X_val)))
-                              if y_val.shape[1] > 1 else self._binary_decisions(X_val))
-
-    def _binary_decisions(self, X_val):
-        return (self.network_._forward_no_cache(self.network_.check_x(X_val))[:, 0] > 0.5).astype(int)
+        outputs = self.network_._forward_no_cache(self.network_.check_x(X_val))
+        return accuracy_score(self.network_.decide(y_val), self.network_.decide(outputs))
 
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
         if not hasattr(self, "network_"):

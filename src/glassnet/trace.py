@@ -84,7 +84,7 @@ class StepTrace:
         self.cost_after = self.after.loss(self.x, self.y)
         if apply:
             network.set_weights(self.after.get_weights())
-        self.names = _UnitNames(network.sizes)
+        self.names = UnitNames(network.sizes)
 
     def _record(self, network) -> list[LayerRecord]:
         records = []
@@ -122,16 +122,7 @@ class StepTrace:
     # ---- dials -------------------------------------------------------------------------------------
     def dials(self, top: int | None = 10) -> list[Dial]:
         """Weights and biases ranked by |∂C/∂w|, largest first."""
-        found = []
-        for r in self.layers:
-            for (i, j), g in np.ndenumerate(r.grad_W):
-                found.append(Dial(self.names.weight(r.index, i + 1, j + 1), r.index, "W", (i, j), float(r.W[i, j]),
-                                  float(g), float(-self.learning_rate * g)))
-            for j, g in enumerate(r.grad_b):
-                found.append(Dial(self.names.weight(r.index, 0, j + 1), r.index, "b", (j,), float(r.b[j]), float(g),
-                                  float(-self.learning_rate * g)))
-        found.sort(key=lambda d: -abs(d.gradient))
-        return found if top is None else found[:top]
+        return rank_dials(self.layers, self.names, self.learning_rate, top)
 
     def turn_dial(self, dial: Dial, amount: float = 1e-4) -> dict:
         """Seed 000's experiment: turn one dial by ``amount`` and watch the cost.
@@ -303,6 +294,29 @@ class StepTrace:
         doc.lines([f"cost on the same input: {fmt(self.cost_before, 10)} → {fmt(self.cost_after, 10)} ({went})"])
 
 
+def rank_dials(layers, names: "UnitNames", learning_rate: float, top: int | None = 10) -> list[Dial]:
+    """Every weight and bias of ``layers`` (anything with W, b, grad_W, grad_b: trace records or live Dense
+    layers) ranked by |∂C/∂w|, largest first; ties keep layer order, weights before biases."""
+    found = []
+    for number, layer in enumerate(layers, start=1):
+        grads = np.concatenate([np.asarray(layer.grad_W).ravel(), np.asarray(layer.grad_b).ravel()])
+        keep = np.arange(grads.size)
+        if top is not None and grads.size > top:  # only this layer's own top candidates can make the list
+            keep = np.sort(np.argsort(-np.abs(grads), kind="stable")[:top])
+        n_weights = layer.W.size
+        for position in keep.tolist():
+            if position < n_weights:
+                i, j = divmod(position, layer.W.shape[1])
+                name, kind, index, value = names.weight(number, i + 1, j + 1), "W", (i, j), layer.W[i, j]
+            else:
+                j = position - n_weights
+                name, kind, index, value = names.weight(number, 0, j + 1), "b", (j,), layer.b[j]
+            gradient = float(grads[position])
+            found.append(Dial(name, number, kind, index, float(value), gradient, -learning_rate * gradient))
+    found.sort(key=lambda d: -abs(d.gradient))
+    return found if top is None else found[:top]
+
+
 def _vector(array) -> str:
     return "[" + ", ".join(fmt(v) for v in array) + "]"
 
@@ -311,7 +325,7 @@ def _range(array) -> str:
     return f"{fmt(array.min(), 3)}..{fmt(array.max(), 3)}"
 
 
-class _UnitNames:
+class UnitNames:
     """Seed 003's names: inputs x1.., bias x0; hidden units z1.. (z<layer>_<j> with several hidden layers),
     bias z0; outputs ŷ (ŷ1, ŷ2, ... for several)."""
 

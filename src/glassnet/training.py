@@ -326,7 +326,8 @@ class Trainer:
             if not math.isfinite(norm):
                 if not bool(self.network.xp.isfinite(grad).all()):
                     self._diverged(f"the gradient of {_parameter_name(index)} is not finite", batch)
-                norm = math.sqrt(float(self.network.xp.dot(flat.astype(float), flat.astype(float))))
+                wide = flat.astype(np.float64)  # the float32 sum of squares overflowed; the gradient is finite
+                norm = math.sqrt(float(self.network.xp.dot(wide, wide)))
             norms.append(norm)
         return norms
 

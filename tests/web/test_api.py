@@ -86,7 +86,7 @@ def test_snapshot_has_boundary_unit_maps_and_dials(client):
     client.post(f"/api/sessions/{created['id']}/step")
     snap = client.get(f"/api/sessions/{created['id']}").json()
     assert np.array(snap["boundary"]).shape == (40, 40) and len(snap["unit_maps"]) == 5
-    assert len(snap["dials"]) == 8 and snap["dials"][0]["direction"] in ("up", "down")
+    assert len(snap["dials"]) == 8 and snap["dials"][0]["direction"] in ("turn up", "turn down")
 
 
 def test_idle_sessions_are_cleaned_up_and_deleted_ones_stop():

@@ -4,7 +4,6 @@ Everything here is library code the server calls; the math is the engine's (neve
 """
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 import threading
@@ -17,10 +16,10 @@ from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..errors import ConfigError, GlassnetError
-from ..modelfile import Model, load_model, save_model
+from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
 from ..optimizers import OPTIMIZERS
-from ..trace import StepTrace
+from ..trace import StepTrace, UnitNames, rank_dials
 from ..training import Trainer
 
 DATASETS = ["xor", "and", "or", "moons", "circles", "spirals", "blobs", "digits"]
@@ -196,26 +195,18 @@ class Session:
         grid, extent = self._grid(GRID)
         probability = net.predict_proba(grid)[:, 1].reshape(GRID, GRID)
         unit_grid, _ = self._grid(UNIT_GRID)
-        first = net.layers[0]
-        units = first.activation.forward(unit_grid @ first.W + first.b) if len(net.layers) > 1 else None
+        units = net.layers[0].predict(unit_grid) if len(net.layers) > 1 else None
         return {"extent": extent, "boundary": np.round(probability, 4).tolist(),
                 "points": np.round(self.X, 4).tolist(), "labels": self.y.tolist(),
                 "unit_maps": None if units is None else [np.round(units[:, j].reshape(UNIT_GRID, UNIT_GRID), 4).tolist()
                                                          for j in range(units.shape[1])]}
 
     def _dials(self, top: int = 8) -> list:
-        found = []
-        for index, layer in enumerate(self.network.layers, start=1):
-            if layer.grad_W is None:
-                return []
-            flat = np.abs(layer.grad_W).ravel()
-            for k in np.argsort(-flat)[:top]:
-                i, j = divmod(int(k), layer.W.shape[1])
-                gradient = float(layer.grad_W[i, j])
-                found.append({"layer": index, "from": i + 1, "to": j + 1, "value": float(layer.W[i, j]),
-                              "gradient": gradient, "direction": "up" if gradient < 0 else "down"})
-        found.sort(key=lambda d: -abs(d["gradient"]))
-        return found[:top]
+        """The last batch's largest gradients, ranked as the trace ranks them."""
+        layers = self.network.layers
+        if any(layer.grad_W is None for layer in layers):
+            return []
+        return [dial_json(d) for d in rank_dials(layers, UnitNames(self.network.sizes), self.config["learning_rate"], top)]
 
     # ---- step-through ------------------------------------------------------------------------------
     def step_rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -236,17 +227,8 @@ class Session:
     # ---- model files -------------------------------------------------------------------------------
     def model_bytes(self) -> bytes:
         with self.lock:
-            folder = tempfile.mkdtemp(prefix="glassnet-")
-            path = os.path.join(folder, "model.npz")
-            try:
-                save_model(path, Model(self.network.copy(), None, self.dataset.class_labels,
-                                       self.dataset.feature_names, {"playground": self.config}))
-                with open(path, "rb") as handle:
-                    return handle.read()
-            finally:
-                if os.path.exists(path):
-                    os.unlink(path)
-                os.rmdir(folder)
+            return model_to_bytes(Model(self.network.copy(), None, self.dataset.class_labels,
+                                        self.dataset.feature_names, {"playground": self.config}))
 
     def load_bytes(self, content: bytes) -> None:
         if len(content) > 64 * 2 ** 20:
@@ -285,8 +267,12 @@ def trace_json(trace: StepTrace) -> dict:
                         "delta": _array(r.delta), "W": _array(r.W), "b": _array(r.b), "grad_W": _array(r.grad_W),
                         "grad_b": _array(r.grad_b), "W_new": _array(r.W_new), "b_new": _array(r.b_new)}
                        for r in trace.layers],
-            "dials": [{"name": d.name, "value": d.value, "gradient": d.gradient, "direction": d.direction,
-                       "step": d.step} for d in trace.dials(8)]}
+            "dials": [dial_json(d) for d in trace.dials(8)]}
+
+
+def dial_json(dial) -> dict:
+    return {"name": dial.name, "layer": dial.layer, "value": dial.value, "gradient": dial.gradient,
+            "direction": dial.direction, "step": dial.step}
 
 
 class SessionStore:

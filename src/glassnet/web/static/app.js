@@ -214,8 +214,9 @@ function drawDials(dials) {
   list.replaceChildren();
   (dials || []).forEach((d) => {
     const item = document.createElement("li");
-    item.innerHTML = `layer ${d.layer}, w(${d.from}→${d.to}) = ${fmt(d.value)}, ∂C/∂w = ${fmt(d.gradient)} ` +
-                     `<span class="${d.direction}">${d.direction === "up" ? "▲ turn up" : "▼ turn down"}</span>`;
+    const up = d.direction === "turn up";
+    item.innerHTML = `${d.name} = ${fmt(d.value)}, ∂C/∂w = ${fmt(d.gradient)} ` +
+                     `<span class="${up ? "up" : "down"}">${up ? "▲" : "▼"} ${d.direction}</span>`;
     list.appendChild(item);
   });
 }
