@@ -16,6 +16,8 @@ DEVICES = ("cpu", "cuda")
 
 def namespace_of(array) -> types.ModuleType:
     """The array module (``numpy`` or ``cupy``) that ``array`` belongs to."""
+    if type(array) is np.ndarray:  # the common case, checked first: this runs several times per step
+        return np
     module = type(array).__module__.split(".")[0]
     if module == "cupy":  # pragma: no cover - needs a GPU
         import cupy

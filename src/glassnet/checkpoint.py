@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .backend import to_numpy
 from .errors import ModelFileError
 from .modelfile import Model, load_model, save_model
 from .optimizers import get_optimizer
@@ -28,7 +29,7 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
     for index, state in enumerate(trainer.optimizer.state):
         for key, value in state.items():
             if key != "scratch":  # scratch arrays hold no state between steps
-                arrays[f"opt.{index}.{key}"] = np.asarray(value)
+                arrays[f"opt.{index}.{key}"] = to_numpy(value)
     progress = None
     if trainer.progress is not None:
         p = trainer.progress
@@ -71,12 +72,13 @@ def restore_trainer(path: str, callbacks=()) -> tuple[Trainer, Model, dict]:
         trainer.optimizer.t = int(state["optimizer_t"])
         slots = int(state["optimizer_slots"])
         if slots:
-            params = network.parameters()
+            params, _, _ = network.parameter_groups()
             trainer.optimizer.state = [trainer.optimizer._new_state(p) for p in params]
+            saved = _optimizer_arrays(model.extra_arrays, slots, len(network.layers))
             for index, slot in enumerate(trainer.optimizer.state):
                 for key in slot:
                     if key != "scratch":
-                        slot[key][...] = model.extra_arrays[f"opt.{index}.{key}"]
+                        slot[key][...] = network.xp.asarray(saved(index, key))
         trainer.epoch = int(state["epoch"])
         network.rng.bit_generator.state = state["rng_state"]
         if state["progress"] is not None:
@@ -85,6 +87,18 @@ def restore_trainer(path: str, callbacks=()) -> tuple[Trainer, Model, dict]:
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: the checkpoint's trainer state is incomplete or invalid ({exc})") from None
     return trainer, model, state
+
+
+def _optimizer_arrays(arrays: dict, slots: int, n_layers: int):
+    """``(group, key) -> array`` for the optimizer state in a checkpoint: group 0 holds every weight's
+    state, group 1 every bias's. Checkpoints written before the flat layout kept one slot per W and b
+    ([W_1, b_1, W_2, ...]); those are joined into the two groups."""
+    if slots == 2:
+        return lambda index, key: arrays[f"opt.{index}.{key}"]
+    if slots != 2 * n_layers:
+        raise ValueError(f"{slots} optimizer slots for a network of {n_layers} layers")
+    return lambda index, key: np.concatenate([arrays[f"opt.{slot}.{key}"].ravel()
+                                              for slot in range(index, slots, 2)])
 
 
 class Checkpoint(Callback):

@@ -61,8 +61,11 @@ class Network:
         self.cost.check_output(self.output_activation)
         self.l2 = _check_l2(l2)
         self.device = "cpu"
+        self._flat = None
         if device != "cpu":
             self.to(device)
+        else:
+            self._pack()
 
     # ---- construction ------------------------------------------------------------------------------
     def _build_layers(self, layers, activation, output, weight_init, bias_init) -> list[Dense]:
@@ -105,7 +108,35 @@ class Network:
         for layer in self.layers:
             layer.to(xp)
         self.device = device
+        self._pack()
         return self
+
+    def _pack(self) -> None:
+        """Hold all weights in one flat array and all biases in another, with each layer's W and b views
+        into them, and the same for the training gradients. The optimizer and the gradient checks then
+        touch two arrays per step instead of two per layer (at batch size 10 that was 30% of a step)."""
+        xp = self.xp
+        weights = xp.empty(self.n_weights, dtype=self.dtype)
+        biases = xp.empty(self.n_biases, dtype=self.dtype)
+        grad_weights, grad_biases = xp.zeros_like(weights), xp.zeros_like(biases)
+        views, w_at, b_at = [], 0, 0
+        for layer in self.layers:
+            w_end, b_end = w_at + layer.n_weights, b_at + layer.n_biases
+            W, b = weights[w_at:w_end].reshape(layer.W.shape), biases[b_at:b_end]
+            W[...], b[...] = layer.W, layer.b
+            layer.bind(W, b, grad_weights[w_at:w_end].reshape(layer.W.shape), grad_biases[b_at:b_end])
+            views.append((W, b))
+            w_at, b_at = w_end, b_end
+        self._flat = ([weights, biases], [grad_weights, grad_biases], views)
+
+    def parameter_groups(self) -> tuple[list, list, list]:
+        """``([weights, biases], [grad_weights, grad_biases], [True, False])``: every weight in one flat
+        array and every bias in another (the layers' W and b are views into them), their gradients from
+        the last training step laid out alike, and which of the two weight decay applies to."""
+        if any(layer.W is not W or layer.b is not b for layer, (W, b) in zip(self.layers, self._flat[2])):
+            self._pack()  # a layer's W or b was replaced by another array: gather the values again
+        params, grads, _ = self._flat
+        return params, grads, [True, False]
 
     @property
     def xp(self):

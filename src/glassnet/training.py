@@ -297,39 +297,64 @@ class Trainer:
         return loss, correct
 
     def step(self, learning_rate: float, batch: int) -> None:
-        """One optimizer update; refused (weights untouched) when a gradient is not finite or explodes."""
-        network = self.network
-        grads = network.parameter_gradients()
+        """One optimizer update; refused (weights untouched) when a gradient is not finite or explodes.
+
+        It works on the network's two flat arrays (all weights, all biases) and their gradients, so a step
+        costs the same few array operations however many layers there are.
+        """
+        params, grads, decays = self.network.parameter_groups()
         if self.clip_value is not None:
             for grad in grads:
-                network.xp.clip(grad, -self.clip_value, self.clip_value, out=grad)
-        norms = self._gradient_norms(grads, batch)
-        if self.clip_norm is not None:
-            total = math.sqrt(sum(n * n for n in norms))
-            if total > self.clip_norm:
+                self.network.xp.clip(grad, -self.clip_value, self.clip_value, out=grad)
+        if self.clip_norm is not None or not self._bounded(grads):
+            total = self._global_norm(grads, batch)
+            if self.clip_norm is not None and total > self.clip_norm:
                 for grad in grads:
                     grad *= self.clip_norm / total  # g := g · clip_norm / ‖g‖
-                norms = [n * self.clip_norm / total for n in norms]
-        if self.explode_threshold is not None:
-            for index, norm in enumerate(norms):
-                if norm > self.explode_threshold:
-                    self._diverged(f"the gradient of {_parameter_name(index)} exploded (norm {norm:.3g} > "
-                                   f"{self.explode_threshold:g}); clip it (clip_norm) or", batch)
-        self.optimizer.step(network.parameters(), grads, learning_rate, network.decay_mask())
+                total = self.clip_norm
+            if self.explode_threshold is not None and total > self.explode_threshold:
+                self._check_explosion(batch)  # no single layer can exceed the threshold unless the total does
+        self.optimizer.step(params, grads, learning_rate, decays)
 
-    def _gradient_norms(self, grads, batch: int) -> list[float]:
-        """L2 norm of each gradient (in float64), refusing NaN or infinite entries by name."""
-        norms = []
-        for index, grad in enumerate(grads):
-            flat = grad.reshape(-1)
-            norm = math.sqrt(float(self.network.xp.dot(flat, flat)))  # a NaN or inf makes the sum non-finite
-            if not math.isfinite(norm):
+    def _bounded(self, grads) -> bool:
+        """True when a cheap upper bound of ‖g‖ proves every gradient finite and within explode_threshold,
+        so the exact norm (a pass over every weight) can be skipped; False leaves the decision to it.
+
+        For a layer, grad_W = x.T @ delta and ‖x.T @ delta‖ ≤ ‖x‖ ‖delta‖ (Frobenius norms), which needs
+        only the batch's x and delta: at batch size 10 of 784-256-128-10 that reads 17 thousand numbers
+        instead of 235 thousand. The bound is used where it reads less, the exact norm elsewhere.
+        """
+        network = self.network
+        if network.l2:  # then grad_W = x.T @ delta + l2 · W
+            return False
+        xp, total = network.xp, _squared_norm(network.xp, grads[1])  # all biases: few numbers, exact
+        for layer in network.layers:
+            if layer.x.size + layer.delta.size < layer.n_weights:
+                total += _squared_norm(xp, layer.x) * _squared_norm(xp, layer.delta)
+            else:
+                total += _squared_norm(xp, layer.grad_W)
+        limit = _NO_THRESHOLD if self.explode_threshold is None else self.explode_threshold
+        return total <= limit * limit  # False for NaN and inf as well
+
+    def _global_norm(self, grads, batch: int) -> float:
+        """‖g‖ over every gradient (the L2 norm), refusing NaN or infinite entries by name."""
+        total = 0.0
+        for grad in grads:
+            total += _squared_norm(self.network.xp, grad)
+        if not math.isfinite(total):
+            for index, grad in enumerate(self.network.parameter_gradients()):
                 if not bool(self.network.xp.isfinite(grad).all()):
                     self._diverged(f"the gradient of {_parameter_name(index)} is not finite", batch)
-                wide = flat.astype(np.float64)  # the float32 sum of squares overflowed; the gradient is finite
-                norm = math.sqrt(float(self.network.xp.dot(wide, wide)))
-            norms.append(norm)
-        return norms
+            total = sum(_squared_norm(self.network.xp, grad, wide=True) for grad in grads)  # float32 overflow
+        return math.sqrt(total)
+
+    def _check_explosion(self, batch: int) -> None:
+        """Stop, naming the parameter, when one layer's weight or bias gradient norm exceeds the threshold."""
+        for index, grad in enumerate(self.network.parameter_gradients()):
+            norm = math.sqrt(_squared_norm(self.network.xp, grad, wide=True))
+            if norm > self.explode_threshold:
+                self._diverged(f"the gradient of {_parameter_name(index)} exploded (norm {norm:.3g} > "
+                               f"{self.explode_threshold:g}); clip it (clip_norm) or", batch)
 
     def _diverged(self, what: str, batch: int):
         raise TrainingDivergedError(
@@ -337,6 +362,18 @@ class Trainer:
             f"finite weights (from before this batch). Try a smaller learning rate (now {self.learning_rate:g}).",
             epoch=self.epoch, batch=batch,
         )
+
+
+# without an explode_threshold the bound still has to prove the gradients finite: anything below this is
+_NO_THRESHOLD = 1e30
+
+
+def _squared_norm(xp, array, wide: bool = False) -> float:
+    """Σ array² as a Python float (NaN or inf when an entry is); ``wide`` sums in float64 (no overflow)."""
+    flat = array.reshape(-1)
+    if wide:
+        flat = flat.astype(np.float64)
+    return float(xp.dot(flat, flat))
 
 
 def _parameter_name(index: int) -> str:

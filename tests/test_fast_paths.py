@@ -1,0 +1,116 @@
+"""The training loop's speed measures keep its meaning: the flat parameter layout, the cheap bound that
+stands in for the exact gradient norm, and checkpoints written before the flat layout."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import glassnet as gn
+from glassnet.checkpoint import restore_trainer, save_checkpoint
+
+
+def test_layer_weights_are_views_of_the_two_flat_arrays():
+    net = gn.Network([5, 4, 3], activation="tanh", output="softmax", seed=0)
+    (weights, biases), (grad_weights, grad_biases), decays = net.parameter_groups()
+    assert decays == [True, False]
+    assert weights.shape == (net.n_weights,) and biases.shape == (net.n_biases,)
+    np.testing.assert_array_equal(weights, np.concatenate([l.W.ravel() for l in net.layers]))
+    np.testing.assert_array_equal(biases, np.concatenate([l.b for l in net.layers]))
+    weights[0] = 7.0  # a write through the flat array is the layer's weight
+    assert net.layers[0].W[0, 0] == 7.0
+    x, y = np.random.default_rng(0).standard_normal((6, 5)), np.arange(6) % 3
+    net.fit(x, y, epochs=1, batch_size=6, learning_rate=0.1, shuffle=False)
+    expected = [g.copy() for pair in net.copy().gradients(x, y) for g in pair]  # the gradient after the step
+    net.fit(x, y, epochs=1, batch_size=6, learning_rate=0.1, shuffle=False)
+    np.testing.assert_allclose(grad_weights, np.concatenate([g.ravel() for g in expected[0::2]]), rtol=1e-12)
+    np.testing.assert_allclose(grad_biases, np.concatenate(expected[1::2]), rtol=1e-12)
+
+
+def test_a_replaced_weight_array_is_trained_not_forgotten():
+    x, y = np.random.default_rng(1).standard_normal((8, 3)), np.arange(8) % 2
+    net = gn.Network([3, 4, 2], activation="relu", output="softmax", seed=0)
+    replacement = np.full((3, 4), 0.25)
+    net.layers[0].W = replacement.copy()  # a user assigns a new array instead of writing into the old one
+    twin = gn.Network([3, 4, 2], activation="relu", output="softmax", seed=0)
+    twin.layers[0].W[...] = replacement
+    for network in (net, twin):
+        network.fit(x, y, epochs=2, batch_size=4, learning_rate=0.5, shuffle=False)
+    for mine, theirs in zip(net.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    assert not np.array_equal(net.layers[0].W, replacement)
+
+
+def _exact_layer_norms(net, x, y):
+    return [float(np.sqrt((g.astype(np.float64) ** 2).sum())) for pair in net.copy().gradients(x, y) for g in pair]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), batch=st.integers(1, 4), scale=st.sampled_from([1e-3, 1.0, 30.0, 1e3]),
+       factor=st.sampled_from([0.5, 0.95, 1.05, 3.0, 1e6]))
+def test_the_norm_bound_never_hides_an_exploding_gradient(seed, batch, scale, factor):
+    """The bound path (taken here: each layer's x and delta hold fewer numbers than its weights) must stop
+    exactly when the exact per-parameter norm exceeds the threshold, as the exact path does."""
+    rng = np.random.default_rng(seed)
+    net = gn.Network([24, 32, 3], activation="tanh", output="softmax", seed=seed)
+    x, y = rng.standard_normal((batch, 24)) * scale, rng.integers(0, 3, batch)
+    norms = _exact_layer_norms(net, x, y)
+    threshold = max(norms) * factor
+    trainer = gn.Trainer(net, learning_rate=1e-3, batch_size=None, shuffle=False, explode_threshold=threshold)
+    if max(norms) > threshold:
+        with pytest.raises(gn.TrainingDivergedError, match=r"gradient of layer \d's (weights|biases) exploded"):
+            trainer.fit(x, y, epochs=1)
+    else:
+        trainer.fit(x, y, epochs=1)  # no false alarm either
+
+
+def test_the_bound_is_taken_and_is_an_upper_bound():
+    net = gn.Network([50, 40, 3], activation="relu", output="softmax", seed=2)
+    x, y = np.random.default_rng(2).standard_normal((2, 50)), np.array([0, 2])
+    trainer = gn.Trainer(net, learning_rate=1e-3, batch_size=None, explode_threshold=1e10)
+    net._forward(net.check_x(x), reuse=True)
+    net._backward(net.check_y(y, 2), reuse=True)
+    _, grads, _ = net.parameter_groups()
+    assert trainer._bounded(grads)
+    exact = np.sqrt(sum((g ** 2).sum() for g in grads))
+    trainer.explode_threshold = exact * 0.999  # just under the exact norm: the bound cannot prove it safe
+    assert not trainer._bounded(grads)
+
+
+def test_a_non_finite_gradient_is_refused_on_the_bound_path():
+    net = gn.Network([30, 20, 2], activation="tanh", output="softmax", seed=0)
+    x, y = np.random.default_rng(0).standard_normal((1, 30)), np.array([1])
+    trainer = gn.Trainer(net, learning_rate=0.1, batch_size=1)
+    net._forward(net.check_x(x), reuse=True)
+    net._backward(net.check_y(y, 1), reuse=True)
+    before = net.get_weights()
+    first = net.layers[0]
+    first.delta[0, 3] = np.nan  # as if backprop overflowed: delta and the gradient built from it
+    first.grad_W[:, 3] = np.nan
+    with pytest.raises(gn.TrainingDivergedError, match="gradient of layer 1's weights is not finite"):
+        trainer.step(0.1, batch=1)
+    for mine, theirs in zip(net.get_weights(), before):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_checkpoint_with_one_optimizer_slot_per_parameter_still_resumes(tmp_path):
+    """Checkpoints written before the flat layout kept [W_1, b_1, W_2, b_2] slots; they load into the
+    two flat groups unchanged."""
+    x, y = np.random.default_rng(3).standard_normal((20, 4)), np.arange(20) % 3
+    net = gn.Network([4, 5, 3], activation="tanh", output="softmax", seed=0)
+    trainer = gn.Trainer(net, optimizer="adam", learning_rate=0.01, batch_size=5)
+    trainer.fit(x, y, epochs=2)
+    flat_state = [{k: v.copy() for k, v in slot.items()} for slot in trainer.optimizer.state]
+    per_parameter = []
+    w_at = b_at = 0
+    for layer in net.layers:  # split the two groups back into the old per-parameter slots
+        per_parameter.append({k: v[w_at:w_at + layer.n_weights].reshape(layer.W.shape)
+                              for k, v in flat_state[0].items()})
+        per_parameter.append({k: v[b_at:b_at + layer.n_biases] for k, v in flat_state[1].items()})
+        w_at, b_at = w_at + layer.n_weights, b_at + layer.n_biases
+    trainer.optimizer.state = per_parameter
+    path = str(tmp_path / "old.npz")
+    save_checkpoint(path, trainer)
+    restored, _, state = restore_trainer(path)
+    assert state["optimizer_slots"] == 4
+    for slot, expected in zip(restored.optimizer.state, flat_state):
+        for key in ("m", "v"):
+            np.testing.assert_array_equal(slot[key], expected[key])
