@@ -114,3 +114,43 @@ def test_checkpoint_with_one_optimizer_slot_per_parameter_still_resumes(tmp_path
     for slot, expected in zip(restored.optimizer.state, flat_state):
         for key in ("m", "v"):
             np.testing.assert_array_equal(slot[key], expected[key])
+
+
+# ---- axpy through numpy's own BLAS ----------------------------------------------------------------------
+def test_numpy_bundled_blas_is_found_where_numpy_ships_one():
+    import glob
+    import os
+
+    from glassnet import blas
+
+    folder = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    if glob.glob(os.path.join(folder, "libscipy_openblas*")):
+        assert blas.available()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("path", ["blas", "numpy"])
+def test_axpy_matches_the_formula(dtype, path, monkeypatch):
+    from glassnet import blas
+
+    if path == "numpy":
+        monkeypatch.setattr(blas, "_KERNELS", {})
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(100_003).astype(dtype)  # long enough for OpenBLAS to use its threads
+    y = rng.standard_normal(100_003).astype(dtype)
+    expected = y.astype(np.float64) - 0.37 * x.astype(np.float64)
+    blas.axpy(-0.37, x, y, np.empty_like(y))
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, expected, rtol=0, atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+def test_axpy_falls_back_for_strided_or_mixed_arrays():
+    from glassnet import blas
+
+    y = np.arange(12.0).reshape(3, 4)[:, ::2]  # not contiguous: BLAS would be handed the wrong numbers
+    x = np.ones((3, 2))
+    blas.axpy(2.0, x, y, np.empty_like(x))
+    np.testing.assert_array_equal(y, np.arange(12.0).reshape(3, 4)[:, ::2] + 2.0)
+    y32, x64 = np.zeros(5, np.float32), np.ones(5)
+    blas.axpy(1.0, x64, y32, np.empty_like(y32))
+    np.testing.assert_array_equal(y32, np.ones(5, np.float32))

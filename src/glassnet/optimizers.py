@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from .backend import namespace_of
+from .blas import axpy
 from .errors import ConfigError
 from .registry import Registry
 
@@ -20,11 +20,6 @@ def _check(name: str, value, low: float, high: float, low_open=False, high_open=
         left, right = "(" if low_open else "[", ")" if high_open else "]"
         raise ConfigError(f"{name} must be a number in {left}{low}, {high}{right}, got {value!r}")
     return float(value)
-
-
-def _multiply(array, factor: float, out) -> None:
-    """out = factor * array, written into ``out`` (numpy or CuPy)."""
-    namespace_of(array).multiply(array, factor, out=out)
 
 
 class Optimizer:
@@ -75,9 +70,7 @@ class SGD(Optimizer):
         return {"scratch": param * 0}
 
     def _update(self, param, grad, state, learning_rate, decays):
-        step = state["scratch"]
-        _multiply(grad, learning_rate, step)  # step = lr * g, into a kept array (no allocation)
-        param -= step
+        axpy(-learning_rate, grad, param, state["scratch"])  # w += (−lr) · g, one pass in BLAS
 
 
 @OPTIMIZERS.register("momentum")
@@ -100,16 +93,14 @@ class Momentum(Optimizer):
         return {"velocity": param * 0, "scratch": param * 0}
 
     def _update(self, param, grad, state, learning_rate, decays):
-        velocity, step = state["velocity"], state["scratch"]
+        velocity, scratch = state["velocity"], state["scratch"]
         velocity *= self.momentum
-        _multiply(grad, learning_rate, step)  # step = lr * g
-        velocity -= step
+        axpy(-learning_rate, grad, velocity, scratch)  # velocity = momentum · velocity − lr · g
         if self.nesterov:
-            param -= step
-            _multiply(velocity, self.momentum, step)
-            param += step
+            axpy(-learning_rate, grad, param, scratch)  # w += momentum · velocity − lr · g
+            axpy(self.momentum, velocity, param, scratch)
         else:
-            param += velocity
+            axpy(1.0, velocity, param, scratch)  # w += velocity
 
     def get_config(self):
         return {"name": self.name, "momentum": self.momentum, "nesterov": self.nesterov}

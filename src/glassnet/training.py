@@ -370,10 +370,9 @@ _NO_THRESHOLD = 1e30
 
 def _squared_norm(xp, array, wide: bool = False) -> float:
     """Σ array² as a Python float (NaN or inf when an entry is); ``wide`` sums in float64 (no overflow)."""
-    flat = array.reshape(-1)
     if wide:
-        flat = flat.astype(np.float64)
-    return float(xp.dot(flat, flat))
+        array = array.astype(np.float64)
+    return float(xp.vdot(array, array))
 
 
 def _parameter_name(index: int) -> str:

@@ -1,0 +1,65 @@
+"""``y += alpha * x`` in place, through the BLAS that numpy itself ships (its OpenBLAS), found at run time.
+
+numpy has no in-place axpy: ``y -= alpha * x`` reads and writes memory twice and needs a scratch array.
+BLAS's axpy makes one pass on all BLAS threads: for the 235,146 float32 weights of 784-256-128-10 it
+measured 21 µs against 65 µs for numpy's two passes, about a tenth of a training step at batch size 10.
+
+Nothing beyond numpy is needed: the library is the one in numpy's wheel (``numpy.libs``). Where it cannot
+be found (another numpy build, another platform), :func:`axpy` falls back to the two numpy passes, which
+give the same numbers to within rounding.
+"""
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+from .backend import namespace_of
+
+# (file pattern in numpy.libs, symbol prefix, symbol suffix, integer type): numpy >= 2's OpenBLAS builds
+_BUILDS = (
+    ("libscipy_openblas64_*", "scipy_cblas_", "64_", ctypes.c_int64),
+    ("libscipy_openblas-*", "scipy_cblas_", "", ctypes.c_int),
+)
+
+
+def _load_kernels() -> dict:
+    """``{dtype: axpy function}`` from numpy's bundled OpenBLAS, or {} when there is none to be had."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    for pattern, prefix, suffix, integer in _BUILDS:
+        for path in sorted(glob.glob(os.path.join(folder, pattern + ".so*"))):
+            try:
+                library = ctypes.CDLL(path)
+                kernels = {np.dtype(np.float32): getattr(library, f"{prefix}saxpy{suffix}"),
+                           np.dtype(np.float64): getattr(library, f"{prefix}daxpy{suffix}")}
+            except (OSError, AttributeError):
+                continue
+            for dtype, function in kernels.items():
+                real = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+                # void cblas_?axpy(n, alpha, const x*, incx, y*, incy)
+                function.argtypes = [integer, real, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
+                function.restype = None
+            return kernels
+    return {}
+
+
+_KERNELS = _load_kernels()
+
+
+def axpy(alpha: float, x, y, scratch) -> None:
+    """y += alpha · x, in place. ``x``, ``y``, ``scratch``: arrays of one shape and dtype (numpy or CuPy);
+    ``scratch`` is only written when BLAS cannot be used."""
+    kernel = _KERNELS.get(y.dtype) if type(y) is np.ndarray and type(x) is np.ndarray else None
+    if (kernel is not None and x.dtype == y.dtype and x.size == y.size and x.flags.c_contiguous
+            and y.flags.c_contiguous and y.flags.writeable):
+        kernel(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+        return
+    namespace_of(y).multiply(x, alpha, out=scratch)
+    y += scratch
+
+
+def available() -> bool:
+    """Whether numpy's own BLAS was found (else :func:`axpy` uses numpy's two passes)."""
+    return bool(_KERNELS)
