@@ -3,10 +3,10 @@
 Run by hand (never in the test suite):   python benchmarks/train_speed.py [--quick]
 
 Network 784-256-128-10, ReLU, softmax + cross-entropy, plain SGD (no momentum, no L2), float32, synthetic
-data of 30,000 rows. Every system trains on the same data in this one process; each measurement is the
-best of ``--repeats`` runs, and the systems alternate, so a noisy neighbour hurts them alike. The
-floor is the step's floating-point operations divided by this machine's float32 matmul rate, the best
-of the measurements taken between the rounds (so a noisy moment never lowers the floor).
+data of 30,000 rows. Every system trains on the same data in this one process, one after the other in
+each of ``--repeats`` rounds, so a noisy neighbour hurts them alike. The floor is the step's floating-point operations divided by this machine's float32 matmul rate, measured
+(n = 2048) right before glassnet's run in every round. Samples/s are each system's best round; every
+ratio is the median over the rounds of the ratio within one round (this machine is shared and noisy).
 """
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer samples per run (for a smoke test)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch-sizes", default=",".join(map(str, BATCH_SIZES)))
     parser.add_argument("--no-sklearn", action="store_true")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "train_speed"))
@@ -167,46 +167,48 @@ def main() -> None:
         torch_version = None
     if not args.no_sklearn:
         systems["sklearn"] = run_sklearn
-    rate = matmul_rate()
-    bests = {}
+    rates, rows = [], []
     for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
         n = samples_for(batch_size, args.quick)
-        best = {name: float("inf") for name in systems}
+        rounds = []  # seconds per sample of every system, and the floor's, measured in the same round
         for _ in range(args.repeats):
+            times = {}
             for name, run in systems.items():
-                if name == "sklearn" and batch_size == 1 and not args.quick:
-                    n_run = n // 3
-                else:
-                    n_run = n
-                best[name] = min(best[name], run(X, y, batch_size, n_run) / n_run)
-            rate = max(rate, matmul_rate())  # the floor uses the best rate seen: noise never lowers it
-        bests[batch_size] = (n, best)
-        print(batch_size, {k: round(1 / v) for k, v in best.items()}, file=sys.stderr)
-    rows = [table_row(batch_size, n, best, rate / step_flops()) for batch_size, (n, best) in bests.items()]
+                if name == "glassnet":  # the floor is measured next to the run it is compared with
+                    rates.append(matmul_rate(repeats=3))
+                    times["floor"] = step_flops() / rates[-1]
+                n_run = n // 3 if name == "sklearn" and batch_size == 1 and not args.quick else n
+                times[name] = run(X, y, batch_size, n_run) / n_run
+            rounds.append(times)
+        rows.append(table_row(batch_size, n, rounds))
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in rows[-1].items()}),
+              file=sys.stderr)
+    rate = float(np.median(rates))
     report = {"machine": machine(), "pytorch": torch_version, "matmul_gflops": rate / 1e9,
               "step_flops_per_sample": step_flops(), "rows": rows}
     write(report, args.out)
 
 
-def table_row(batch_size: int, n: int, best: dict, floor: float) -> dict:
-    speeds = {name: 1.0 / seconds for name, seconds in best.items()}
-    row = {"batch_size": batch_size, "samples": n, **{f"{k} samples/s": v for k, v in speeds.items()},
-           "floor samples/s": floor}
-    if "pytorch" in speeds:
-        row["glassnet/pytorch"] = speeds["glassnet"] / speeds["pytorch"]
-    if "sklearn" in speeds:
-        row["glassnet/sklearn"] = speeds["glassnet"] / speeds["sklearn"]
-    row["glassnet/floor"] = speeds["glassnet"] / floor
-    row["glassnet/numpy loop"] = speeds["glassnet"] / speeds["numpy loop"]
+def table_row(batch_size: int, n: int, rounds: list[dict]) -> dict:
+    """Samples per second: the best round of each system. Ratios: the median over rounds of the ratio
+    within a round, so a noisy moment that slows both systems of a round cancels out."""
+    names = list(rounds[0])
+    row = {"batch_size": batch_size, "samples": n}
+    for name in names:
+        row[f"{name} samples/s"] = max(1.0 / r[name] for r in rounds)
+    for other in ("pytorch", "sklearn", "floor", "numpy loop"):
+        if other in names:
+            row[f"glassnet/{other}"] = float(np.median([r[other] / r["glassnet"] for r in rounds]))
     return row
 
 
 def write(report: dict, out: str) -> None:
     columns = [c for c in ["batch_size", "glassnet samples/s", "pytorch samples/s", "sklearn samples/s",
-                           "numpy loop samples/s", "floor samples/s", "glassnet/pytorch", "glassnet/sklearn",
+                           "numpy loop samples/s", "glassnet/pytorch", "glassnet/sklearn",
                            "glassnet/floor", "glassnet/numpy loop"] if c in report["rows"][0]]
     lines = [f"Machine: {report['machine']}", f"PyTorch: {report['pytorch']}",
-             f"float32 matmul rate (n=2048): {report['matmul_gflops']:.1f} GFLOP/s; "
+             f"float32 matmul rate (n=2048, median of the rounds): {report['matmul_gflops']:.1f} GFLOP/s "
+             f"(floor {report['matmul_gflops'] * 1e9 / report['step_flops_per_sample']:,.0f} samples/s); "
              f"step cost {report['step_flops_per_sample']:,} FLOP/sample", "",
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in report["rows"]:
