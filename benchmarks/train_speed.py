@@ -130,6 +130,30 @@ def plain_numpy_loop(X, y, batch_size, n):
     return _timed(epoch)
 
 
+def matmuls_only(X, y, batch_size, n):
+    """Only the step's eight matrix products, on arrays already in place (no gather, no element-wise work):
+    what the step's shapes allow this BLAS, the ceiling any implementation of the step works under."""
+    rng = np.random.default_rng(0)
+    Ws = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    x = X[:batch_size].copy()
+    z = [np.empty((batch_size, s), np.float32) for s in SIZES[1:]]
+    d = [np.empty((batch_size, s), np.float32) for s in SIZES[1:-1]]
+    grads = [np.empty_like(W) for W in Ws]
+
+    def epoch():
+        for _ in range(0, n, batch_size):
+            np.matmul(x, Ws[0], out=z[0])
+            np.matmul(z[0], Ws[1], out=z[1])
+            np.matmul(z[1], Ws[2], out=z[2])
+            np.matmul(z[1].T, z[2], out=grads[2])
+            np.matmul(z[2], Ws[2].T, out=d[1])
+            np.matmul(z[0].T, d[1], out=grads[1])
+            np.matmul(d[1], Ws[1].T, out=d[0])
+            np.matmul(x.T, d[0], out=grads[0])
+
+    return _timed(epoch)
+
+
 def machine() -> str:
     try:
         import threadpoolctl
@@ -156,7 +180,7 @@ def main() -> None:
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "train_speed"))
     args = parser.parse_args()
     X, y = data()
-    systems = {"glassnet": run_glassnet, "numpy loop": plain_numpy_loop}
+    systems = {"glassnet": run_glassnet, "numpy loop": plain_numpy_loop, "matmuls only": matmuls_only}
     try:
         import torch
 
@@ -196,16 +220,19 @@ def table_row(batch_size: int, n: int, rounds: list[dict]) -> dict:
     row = {"batch_size": batch_size, "samples": n}
     for name in names:
         row[f"{name} samples/s"] = max(1.0 / r[name] for r in rounds)
-    for other in ("pytorch", "sklearn", "floor", "numpy loop"):
+    for other in ("pytorch", "sklearn", "floor", "numpy loop", "matmuls only"):
         if other in names:
             row[f"glassnet/{other}"] = float(np.median([r[other] / r["glassnet"] for r in rounds]))
+    if "matmuls only" in names:
+        row["matmuls only/floor"] = float(np.median([r["floor"] / r["matmuls only"] for r in rounds]))
     return row
 
 
 def write(report: dict, out: str) -> None:
     columns = [c for c in ["batch_size", "glassnet samples/s", "pytorch samples/s", "sklearn samples/s",
                            "numpy loop samples/s", "glassnet/pytorch", "glassnet/sklearn",
-                           "glassnet/floor", "glassnet/numpy loop"] if c in report["rows"][0]]
+                           "glassnet/floor", "glassnet/numpy loop", "glassnet/matmuls only", "matmuls only/floor"]
+               if c in report["rows"][0]]
     lines = [f"Machine: {report['machine']}", f"PyTorch: {report['pytorch']}",
              f"float32 matmul rate (n=2048, median of the rounds): {report['matmul_gflops']:.1f} GFLOP/s "
              f"(floor {report['matmul_gflops'] * 1e9 / report['step_flops_per_sample']:,.0f} samples/s); "
