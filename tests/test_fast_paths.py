@@ -154,3 +154,17 @@ def test_axpy_falls_back_for_strided_or_mixed_arrays():
     y32, x64 = np.zeros(5, np.float32), np.ones(5)
     blas.axpy(1.0, x64, y32, np.empty_like(y32))
     np.testing.assert_array_equal(y32, np.ones(5, np.float32))
+
+
+# ---- row reductions -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(5, 3), (200, 1), (200, 10), (300, 33), (64, 2)])
+def test_row_reductions_match_numpy(shape):
+    from glassnet.backend import row_max, row_sum
+
+    a = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    a[7 % shape[0], 0] = np.nan if shape[1] > 1 else a[7 % shape[0], 0]
+    expected_max = np.max(a, axis=1, keepdims=True)  # NaN propagates in both
+    np.testing.assert_array_equal(row_max(a), expected_max)
+    b = np.random.default_rng(1).standard_normal(shape)
+    np.testing.assert_allclose(row_sum(b), np.sum(b, axis=1, keepdims=True), rtol=1e-13, atol=1e-13)
+    assert row_max(a).shape == row_sum(b).shape == (shape[0], 1)

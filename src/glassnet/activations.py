@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import namespace_of
+from .backend import namespace_of, row_max, row_sum
 from .registry import Registry
 
 
@@ -209,9 +209,9 @@ class Softmax(Activation):
 
     def forward(self, a, out=None):
         xp = namespace_of(a)
-        e = xp.subtract(a, a.max(axis=1, keepdims=True), out=out)  # shift by the max: e^x never overflows
+        e = xp.subtract(a, row_max(a), out=out)  # shift by the max: e^x never overflows
         xp.exp(e, out=e)
-        e /= e.sum(axis=1, keepdims=True)
+        e /= row_sum(e)
         return e
 
     def derivative(self, a, z):
@@ -221,7 +221,7 @@ class Softmax(Activation):
     def backward(self, grad_z, a, z, out=None):
         # delta_j = sum_k dC/dz_k * z_k (1[k=j] - z_j) = z_j * (dC/dz_j - sum_k dC/dz_k z_k)
         xp = namespace_of(a)
-        return xp.multiply(z, grad_z - (grad_z * z).sum(axis=1, keepdims=True), out=out)
+        return xp.multiply(z, grad_z - row_sum(grad_z * z), out=out)
 
 
 def get_activation(spec) -> Activation:

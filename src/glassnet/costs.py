@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, Identity, Sigmoid, Softmax
-from .backend import namespace_of
+from .backend import namespace_of, row_max, row_sum
 from .errors import ConfigError
 from .registry import Registry
 
@@ -94,7 +94,7 @@ class Quadratic(Cost):
 
     def per_sample(self, y_pred, y):
         diff = y_pred - y
-        return 0.5 * (diff * diff).sum(axis=1)
+        return 0.5 * row_sum(diff * diff)[:, 0]
 
     def gradient(self, y_pred, y):
         return (y_pred - y) / y.shape[0]
@@ -124,7 +124,7 @@ class BinaryCrossEntropy(Cost):
     def per_sample(self, y_pred, y):
         xp = namespace_of(y_pred)
         per = y * _clipped_log(xp, y_pred) + (1.0 - y) * _clipped_log(xp, 1.0 - y_pred)
-        return -per.sum(axis=1)
+        return -row_sum(per)[:, 0]
 
     def gradient(self, y_pred, y):
         xp = namespace_of(y_pred)
@@ -136,7 +136,7 @@ class BinaryCrossEntropy(Cost):
         xp = namespace_of(a)
         # −[y log σ(a) + (1−y) log(1−σ(a))] = softplus(a) − y·a,  softplus(a) = max(a,0) + log1p(e^−|a|)
         softplus = xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
-        return (softplus - y * a).sum(axis=1)
+        return row_sum(softplus - y * a)[:, 0]
 
 
 COSTS.register("bce", BinaryCrossEntropy, alias=True)
@@ -157,7 +157,7 @@ class CrossEntropy(Cost):
 
     def per_sample(self, y_pred, y):
         xp = namespace_of(y_pred)
-        return -(y * _clipped_log(xp, y_pred)).sum(axis=1)
+        return -row_sum(y * _clipped_log(xp, y_pred))[:, 0]
 
     def gradient(self, y_pred, y):
         xp = namespace_of(y_pred)
@@ -165,15 +165,15 @@ class CrossEntropy(Cost):
 
     def fused_per_sample(self, a, y):
         xp = namespace_of(a)
-        top = a.max(axis=1, keepdims=True)
-        log_sum_exp = top + xp.log(xp.exp(a - top).sum(axis=1, keepdims=True))
+        top = row_max(a)
+        log_sum_exp = top + xp.log(row_sum(xp.exp(a - top)))
         # −log softmax(a)_k = LSE(a) − a_k
-        return (y * (log_sum_exp - a)).sum(axis=1)
+        return row_sum(y * (log_sum_exp - a))[:, 0]
 
     def fused_delta(self, y_pred, y, out=None):
         # delta_L = (ŷ Σ_k y_k − y)/n, which is (ŷ − y)/n when each row of y sums to 1 (one-hot or soft labels)
         xp = namespace_of(y_pred)
-        delta = xp.multiply(y_pred, y.sum(axis=1, keepdims=True), out=out)
+        delta = xp.multiply(y_pred, row_sum(y), out=out)
         delta -= y
         delta *= 1.0 / y.shape[0]
         return delta
