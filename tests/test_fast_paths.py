@@ -168,3 +168,16 @@ def test_row_reductions_match_numpy(shape):
     b = np.random.default_rng(1).standard_normal(shape)
     np.testing.assert_allclose(row_sum(b), np.sum(b, axis=1, keepdims=True), rtol=1e-13, atol=1e-13)
     assert row_max(a).shape == row_sum(b).shape == (shape[0], 1)
+
+
+def test_a_step_after_a_plain_backward_uses_that_backward_s_gradients():
+    """Trainer.step after network.forward/backward (which write their own arrays) updates by those gradients."""
+    x, y = np.random.default_rng(4).standard_normal((5, 3)), np.arange(5) % 2
+    net = gn.Network([3, 4, 2], activation="tanh", output="softmax", seed=0)
+    expected_grads = [g.copy() for pair in net.copy().gradients(x, y) for g in pair]
+    before = net.get_weights()
+    net.forward(x)
+    net.backward(y)
+    gn.Trainer(net, learning_rate=0.5).step(0.5, batch=1)
+    for w0, g, w1 in zip(before, expected_grads, net.get_weights()):
+        np.testing.assert_allclose(w1, w0 - 0.5 * g, rtol=1e-12, atol=1e-15)

@@ -123,9 +123,10 @@ class Network:
         for layer in self.layers:
             w_end, b_end = w_at + layer.n_weights, b_at + layer.n_biases
             W, b = weights[w_at:w_end].reshape(layer.W.shape), biases[b_at:b_end]
+            grad_W, grad_b = grad_weights[w_at:w_end].reshape(layer.W.shape), grad_biases[b_at:b_end]
             W[...], b[...] = layer.W, layer.b
-            layer.bind(W, b, grad_weights[w_at:w_end].reshape(layer.W.shape), grad_biases[b_at:b_end])
-            views.append((W, b))
+            layer.bind(W, b, grad_W, grad_b)
+            views.append((W, b, grad_W, grad_b))
             w_at, b_at = w_end, b_end
         self._flat = ([weights, biases], [grad_weights, grad_biases], views)
 
@@ -133,9 +134,14 @@ class Network:
         """``([weights, biases], [grad_weights, grad_biases], [True, False])``: every weight in one flat
         array and every bias in another (the layers' W and b are views into them), their gradients from
         the last training step laid out alike, and which of the two weight decay applies to."""
-        if any(layer.W is not W or layer.b is not b for layer, (W, b) in zip(self.layers, self._flat[2])):
+        if any(layer.W is not W or layer.b is not b for layer, (W, b, _, _) in zip(self.layers, self._flat[2])):
             self._pack()  # a layer's W or b was replaced by another array: gather the values again
-        params, grads, _ = self._flat
+        params, grads, views = self._flat
+        for layer, (_, _, grad_W, grad_b) in zip(self.layers, views):
+            if layer.grad_W is not None and layer.grad_W is not grad_W:
+                # the last backward pass wrote its own arrays (not a training step's): bring them in
+                grad_W[...], grad_b[...] = layer.grad_W, layer.grad_b
+                layer.grad_W, layer.grad_b = grad_W, grad_b
         return params, grads, [True, False]
 
     @property
@@ -334,10 +340,6 @@ class Network:
 
     def parameter_gradients(self) -> list:
         return [g for layer in self.layers for g in layer.gradients()]
-
-    def decay_mask(self) -> list[bool]:
-        """True for weights, False for biases (weight decay and L2 apply to weights only)."""
-        return [flag for _ in self.layers for flag in (True, False)]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of ``[W_1, b_1, ...]`` as numpy arrays."""
