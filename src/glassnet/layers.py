@@ -43,7 +43,7 @@ class Dense:
             raise ConfigError(f"dtype must be float32 or float64, got {self.dtype}")
         self.W = np.zeros((self.n_in, self.n_out), dtype=self.dtype)
         self.b = np.zeros(self.n_out, dtype=self.dtype)
-        self._gradient_store = None  # (grad_W, grad_b) arrays the training loop writes into (see bind)
+        self._gradient_store = None  # the gradient arrays training steps write into, by (name, shape) (see bind)
         self.clear()
 
     def reset_parameters(self, rng: np.random.Generator) -> None:
@@ -55,7 +55,7 @@ class Dense:
         """Forget the cached values of the last step and the training buffers."""
         self.x = self.a = self.z = self.delta = None
         self.grad_W = self.grad_b = None
-        self._buffers = {}
+        self._buffers = dict(self._gradient_store or {})  # bound gradient arrays stay (see bind)
 
     def bind(self, W, b, grad_W, grad_b) -> None:
         """Use ``W``, ``b`` (holding this layer's values) as the parameters and ``grad_W``, ``grad_b`` as the
@@ -63,6 +63,7 @@ class Dense:
         :meth:`Network.parameter_groups`)."""
         self.W, self.b = W, b
         self._gradient_store = {("grad_W", W.shape): grad_W, ("grad_b", b.shape): grad_b}
+        self._buffers.update(self._gradient_store)
         if self.grad_W is not None:  # the last step's gradients move along (the cached x, a, z stay valid)
             grad_W[...], grad_b[...] = self.grad_W, self.grad_b
             self.grad_W, self.grad_b = grad_W, grad_b
@@ -72,8 +73,6 @@ class Dense:
         ``fill``: the value a new array starts with (otherwise its contents are undefined)."""
         if not reuse:
             return None
-        if self._gradient_store is not None and (name, shape) in self._gradient_store:
-            return self._gradient_store[(name, shape)]
         key = (name, shape)
         found = self._buffers.get(key)
         if found is None:
