@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .backend import namespace_of
 from .blas import axpy
 from .errors import ConfigError
 from .registry import Registry
@@ -142,21 +143,24 @@ class Adam(Optimizer):
         self.epsilon = _check("epsilon", epsilon, 0.0, math.inf, low_open=True)
 
     def _new_state(self, param):
-        return {"m": param * 0, "v": param * 0}
+        return {"m": param * 0, "v": param * 0, "scratch": param * 0}
 
     def _update(self, param, grad, state, learning_rate, decays):
-        m, v = state["m"], state["v"]
+        xp = namespace_of(param)
+        m, v, scratch = state["m"], state["v"], state["scratch"]  # in place: a step allocates nothing
         m *= self.beta_1
-        m += (1.0 - self.beta_1) * grad
+        axpy(1.0 - self.beta_1, grad, m, scratch)  # m = beta_1 m + (1 − beta_1) g
         v *= self.beta_2
-        v += (1.0 - self.beta_2) * (grad * grad)
+        xp.multiply(grad, grad, out=scratch)
+        axpy(1.0 - self.beta_2, scratch, v, scratch)  # v = beta_2 v + (1 − beta_2) g²
         # fold both bias corrections into the step size: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
         # and epsilon_t = epsilon * sqrt(1 - b2^t), which is the rule above rearranged exactly
         correction_2 = math.sqrt(1.0 - self.beta_2 ** self.t)
         step_size = learning_rate * correction_2 / (1.0 - self.beta_1 ** self.t)
-        denominator = v ** 0.5
-        denominator += self.epsilon * correction_2
-        param -= step_size * (m / denominator)
+        xp.sqrt(v, out=scratch)
+        scratch += self.epsilon * correction_2
+        xp.divide(m, scratch, out=scratch)
+        axpy(-step_size, scratch, param, scratch)  # w −= lr_t · m / (sqrt(v) + epsilon_t)
 
     def get_config(self):
         return {"name": self.name, "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
