@@ -136,7 +136,7 @@ def test_axpy_matches_the_formula(dtype, path, monkeypatch):
     if path == "numpy":
         monkeypatch.setattr(blas, "_KERNELS", {})
     rng = np.random.default_rng(0)
-    x = rng.standard_normal(100_003).astype(dtype)  # long enough for OpenBLAS to use its threads
+    x = rng.standard_normal(100_003).astype(dtype)  # long enough for BLAS (and for OpenBLAS's threads)
     y = rng.standard_normal(100_003).astype(dtype)
     expected = y.astype(np.float64) - 0.37 * x.astype(np.float64)
     blas.axpy(-0.37, x, y, np.empty_like(y))
