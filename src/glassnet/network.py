@@ -137,11 +137,9 @@ class Network:
         if any(layer.W is not W or layer.b is not b for layer, (W, b, _, _) in zip(self.layers, self._flat[2])):
             self._pack()  # a layer's W or b was replaced by another array: gather the values again
         params, grads, views = self._flat
-        for layer, (_, _, grad_W, grad_b) in zip(self.layers, views):
+        for layer, (W, b, grad_W, grad_b) in zip(self.layers, views):
             if layer.grad_W is not None and layer.grad_W is not grad_W:
-                # the last backward pass wrote its own arrays (not a training step's): bring them in
-                grad_W[...], grad_b[...] = layer.grad_W, layer.grad_b
-                layer.grad_W, layer.grad_b = grad_W, grad_b
+                layer.bind(W, b, grad_W, grad_b)  # the last backward wrote its own arrays: bind copies them in
         return params, grads, [True, False]
 
     @property
