@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import namespace_of, row_max, row_sum
+from .backend import namespace_of, numpy_like, row_max, row_sum
 from .constraints import check
 from .errors import ConfigError
 from .registry import Registry
@@ -167,7 +167,9 @@ class ReLU(Activation):
 
     def backward(self, grad_z, a, z, out=None):
         # delta = dC/dz * [a > 0]
-        return namespace_of(a).multiply(grad_z, a > 0, out=out)
+        xp = namespace_of(a)
+        positive = a > 0 if numpy_like(xp) else xp.astype(a > 0, a.dtype)  # the standard: no bool × float
+        return xp.multiply(grad_z, positive, out=out)
 
 
 @ACTIVATIONS.register("leaky_relu")
@@ -189,7 +191,7 @@ class LeakyReLU(Activation):
 
     def derivative(self, a, z):
         xp = namespace_of(a)
-        return xp.where(a > 0, 1.0, self.alpha).astype(a.dtype)
+        return xp.where(a > 0, xp.asarray(1.0, dtype=a.dtype), xp.asarray(self.alpha, dtype=a.dtype))
 
     def get_config(self) -> dict:
         return {"name": self.name, "alpha": self.alpha}

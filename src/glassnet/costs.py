@@ -43,7 +43,7 @@ class Cost:
 
     def value(self, y_pred, y) -> float:
         """The mean over samples of :meth:`per_sample`."""
-        return float(self.per_sample(y_pred, y).sum() / y.shape[0])
+        return float(namespace_of(y_pred).sum(self.per_sample(y_pred, y)) / y.shape[0])
 
     def gradient(self, y_pred, y):
         raise NotImplementedError
@@ -57,7 +57,7 @@ class Cost:
 
     def fused_value(self, a, y) -> float:
         """The cost computed from the output layer's weighted sums ``a`` (only for the matched pair)."""
-        return float(self.fused_per_sample(a, y).sum() / y.shape[0])
+        return float(namespace_of(a).sum(self.fused_per_sample(a, y)) / y.shape[0])
 
     def fused_delta(self, y_pred, y, out=None):
         # delta_L = dC/da_L = (ŷ − y) / n   for the matched pair (see the module docstring)
@@ -105,7 +105,7 @@ COSTS.register("mse", Quadratic, alias=True)
 
 def _clipped_log(xp, p):
     """log(p) with p kept above the smallest positive normal number, so no log(0) = -inf."""
-    return xp.log(xp.maximum(p, np.finfo(p.dtype).tiny))
+    return xp.log(xp.maximum(p, xp.finfo(p.dtype).smallest_normal))
 
 
 @COSTS.register("binary_cross_entropy")
@@ -128,7 +128,7 @@ class BinaryCrossEntropy(Cost):
 
     def gradient(self, y_pred, y):
         xp = namespace_of(y_pred)
-        tiny = np.finfo(y_pred.dtype).tiny
+        tiny = xp.finfo(y_pred.dtype).smallest_normal
         denominator = xp.maximum(y_pred * (1.0 - y_pred), tiny)
         return (y_pred - y) / denominator / y.shape[0]
 
@@ -161,7 +161,7 @@ class CrossEntropy(Cost):
 
     def gradient(self, y_pred, y):
         xp = namespace_of(y_pred)
-        return -y / xp.maximum(y_pred, np.finfo(y_pred.dtype).tiny) / y.shape[0]
+        return -y / xp.maximum(y_pred, xp.finfo(y_pred.dtype).smallest_normal) / y.shape[0]
 
     def fused_per_sample(self, a, y):
         xp = namespace_of(a)

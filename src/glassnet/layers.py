@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, get_activation
-from .backend import namespace_of, to_numpy
+from .backend import engine_namespace, namespace_of, to_numpy
 from .constraints import check
 from .errors import ConfigError, NotFittedError
 from .initializers import get_initializer, initializer_config
@@ -135,7 +135,7 @@ class Dense:
         self.delta = delta
         if delta.shape[0] == 1:
             # one sample: the outer product x.T delta (BLAS's k = 1 matmul path is ~5x slower)
-            xp.multiply(self.x.reshape(-1, 1), delta, out=self.grad_W)
+            xp.multiply(self.x.T, delta, out=self.grad_W)
         else:
             # dC/dW_l = z_{l-1}.T @ delta_l   (z_{l-1} is this layer's input x)
             xp.matmul(self.x.T, delta, out=self.grad_W)
@@ -162,9 +162,11 @@ class Dense:
         return [self.grad_W, self.grad_b]
 
     def to(self, xp) -> None:
-        """Move W and b into array namespace ``xp`` (numpy or cupy): a fresh store of that namespace."""
+        """Move W and b into array namespace ``xp`` (numpy, cupy or another array-API module): a fresh store
+        of that namespace (see :meth:`ParameterStore.create`)."""
+        xp = engine_namespace(xp)
         if namespace_of(self.W) is not xp:
-            self.attach(ParameterStore([(self.n_in, self.n_out)], self.dtype, xp).layer(0))
+            self.attach(ParameterStore.create([(self.n_in, self.n_out)], self.dtype, xp).layer(0))
         self.clear()
 
     def get_config(self) -> dict:

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
-from .backend import namespace_for, to_numpy
+from .backend import engine_namespace, namespace_for, sum_of_squares, to_numpy
 from .blas import axpy
 from .constraints import check
 from .costs import Cost, default_cost_for, get_cost
@@ -102,7 +102,7 @@ class Network:
 
     def _build_store(self, xp) -> None:
         """One :class:`ParameterStore` for every layer; each layer keeps views of its slices."""
-        self.params = ParameterStore([(layer.n_in, layer.n_out) for layer in self.layers], self.dtype, xp)
+        self.params = ParameterStore.create([(layer.n_in, layer.n_out) for layer in self.layers], self.dtype, xp)
         for index, layer in enumerate(self.layers):
             layer.attach(self.params.layer(index))
 
@@ -121,12 +121,21 @@ class Network:
 
     def to(self, device: str) -> "Network":
         """Move the weights to ``device`` ("cpu" or "cuda"): a new parameter store on that device."""
-        xp = namespace_for(device)
+        self.to_namespace(namespace_for(device))
+        self.device = device
+        return self
+
+    def to_namespace(self, xp) -> "Network":
+        """Move the weights into array namespace ``xp``: numpy, CuPy (the path ``to("cuda")`` takes) or
+        any module of the Python array API standard, e.g. ``array_api_strict``, which the tests use to show
+        the engine calls nothing outside the standard. The engine then runs in that namespace: inputs are
+        converted at the door, outputs come back in it (see :mod:`glassnet.backend`)."""
+        xp = engine_namespace(xp)
         if xp is not self.params.xp:
             self._build_store(xp)
         for layer in self.layers:
             layer.clear()
-        self.device = device
+        self.device = "cpu" if xp is np else xp.__name__
         return self
 
     @property
@@ -226,20 +235,19 @@ class Network:
         if sample_weight is None:
             return self.cost.fused_value(a, y) if self.uses_fused_delta else self.cost.value(z, y)
         per = self.cost.fused_per_sample(a, y) if self.uses_fused_delta else self.cost.per_sample(z, y)
-        return float((per * sample_weight).sum() / sample_weight.sum())
+        return float(self.xp.sum(per * sample_weight) / self.xp.sum(sample_weight))
 
     def l2_penalty(self) -> float:
         """(l2/2) Σ_l ‖W_l‖² — zero unless ``l2`` is set. Biases are not penalised."""
         if not self.l2:
             return 0.0
-        weights = self.params.weights
-        return 0.5 * self.l2 * float(self.xp.vdot(weights, weights))
+        return 0.5 * self.l2 * sum(sum_of_squares(group.values) for group in self.params.groups if group.decay)
 
     def _backpropagate(self, y, sample_weight=None, workspace: Workspace | None = None) -> None:
         """Fill every layer's delta and the store's gradients from the last forward pass and targets ``y``."""
         last, deep = self.layers[-1], len(self.layers) > 1
         # weighted mean: each sample's share of dC/dŷ is n·w_i/Σw times its share in the plain mean
-        scale = None if sample_weight is None else (sample_weight * (y.shape[0] / sample_weight.sum()))[:, None]
+        scale = None if sample_weight is None else (sample_weight * (y.shape[0] / self.xp.sum(sample_weight)))[:, None]
         if self.uses_fused_delta:
             # matched pair: delta_L = (ŷ − y)/n  (see costs.py for the derivation)
             out = None if workspace is None else workspace.array(last, "delta", last.z.shape, self.dtype, self.xp)
@@ -258,10 +266,12 @@ class Network:
             grad_below = self.layers[index].backward_from_output_grad(grad_below, need_input_grad=index > 0,
                                                                       workspace=workspace)
         if self.l2:
-            # d/dW of (l2/2)‖W‖² = l2 · W, added to every weight's gradient in one pass
-            scratch = None if workspace is None else workspace.array(self, "l2", self.params.weights.shape,
-                                                                     self.dtype, self.xp)
-            axpy(self.l2, self.params.weights, self.params.grad_weights, scratch)
+            # d/dW of (l2/2)‖W‖² = l2 · W, added to the weights' gradients (one pass over the flat store)
+            for group in self.params.groups:
+                if group.decay:
+                    scratch = None if workspace is None else workspace.array(self, "l2", group.values.shape,
+                                                                             self.dtype, self.xp)
+                    axpy(self.l2, group.values, group.grads, scratch)
 
     def loss(self, x, y) -> float:
         """The cost C on (x, y), plus the L2 penalty if set."""

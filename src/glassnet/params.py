@@ -9,6 +9,11 @@ checkpoint saves two arrays, and L-BFGS reads and writes one vector — and nobo
     biases       = [ b_1 | b_2 | ... | b_L ]                             (n_biases,)
     grad_weights, grad_biases: the same layout, written by every backward pass
 
+On numpy and CuPy the layers' arrays are views of the flat ones. The array API standard guarantees no
+views (a slice or a reshape may be a copy), so under any other namespace (``array_api_strict`` in the tests)
+:meth:`ParameterStore.create` gives a :class:`LayerwiseParameterStore` instead: each layer's arrays are their
+own, the flat arrays are built on demand, and the optimizer steps on one group per layer array.
+
 A :class:`Workspace` owns the work arrays of a step (weighted sums, activations, deltas, ...), so that a
 training loop that passes the same workspace to every step allocates nothing after the first one.
 """
@@ -19,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .backend import namespace_of
+from .backend import engine_namespace, namespace_of, numpy_like
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,13 @@ class ParameterStore:
         self.grad_weights = xp.zeros(self.n_weights, dtype=self.dtype)
         self.grad_biases = xp.zeros(self.n_biases, dtype=self.dtype)
         self.layers = self._slice()
+
+    @classmethod
+    def create(cls, shapes: Sequence[tuple[int, int]], dtype, xp=np) -> "ParameterStore":
+        """The store for namespace ``xp``: flat arrays with views on numpy and CuPy, a
+        :class:`LayerwiseParameterStore` on any other array-API namespace."""
+        xp = engine_namespace(xp)
+        return cls(shapes, dtype, xp) if numpy_like(xp) else LayerwiseParameterStore(shapes, dtype, xp)
 
     def _slice(self) -> list[LayerParameters]:
         views, w_at, b_at = [], 0, 0
@@ -114,6 +126,71 @@ class ParameterStore:
         return np.concatenate([_host(self.grad_weights), _host(self.grad_biases)]).astype(np.float64)
 
 
+class LayerwiseParameterStore(ParameterStore):
+    """The store for array-API namespaces that guarantee no views (``array_api_strict``; CuPy and numpy
+    use :class:`ParameterStore`'s flat arrays).
+
+    Each layer's ``W``, ``b``, ``grad_W`` and ``grad_b`` are arrays of their own, the owners of the values.
+    ``weights``, ``biases``, ``grad_weights`` and ``grad_biases`` are built on demand by concatenation
+    (copies: read them, never write them), and :attr:`groups` lists one group per layer array,
+    ``[W_1, b_1, W_2, b_2, ...]``, which the optimizer updates in place.
+    """
+
+    def __init__(self, shapes: Sequence[tuple[int, int]], dtype, xp):
+        self.shapes = [tuple(int(n) for n in shape) for shape in shapes]
+        self.dtype = np.dtype(dtype)
+        self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
+        self.n_biases = sum(n_out for _, n_out in self.shapes)
+        self.namespace = engine_namespace(xp)
+        zeros = self.namespace.zeros
+        self.layers = [LayerParameters(W=zeros((n_in, n_out), dtype=self.dtype), b=zeros(n_out, dtype=self.dtype),
+                                       grad_W=zeros((n_in, n_out), dtype=self.dtype),
+                                       grad_b=zeros(n_out, dtype=self.dtype))
+                       for n_in, n_out in self.shapes]
+
+    @property
+    def xp(self):
+        return self.namespace
+
+    def _joined(self, name: str):
+        xp = self.namespace
+        return xp.concat([xp.reshape(getattr(views, name), (-1,)) for views in self.layers])
+
+    weights = property(lambda self: self._joined("W"), doc="Every W, flattened and joined (a copy).")
+    biases = property(lambda self: self._joined("b"), doc="Every b, joined (a copy).")
+    grad_weights = property(lambda self: self._joined("grad_W"), doc="Every dC/dW, flattened (a copy).")
+    grad_biases = property(lambda self: self._joined("grad_b"), doc="Every dC/db, joined (a copy).")
+
+    @property
+    def groups(self) -> list[ParameterGroup]:
+        """``[W_1, b_1, W_2, b_2, ...]`` with their gradients; weight decay and L2 apply to the W's."""
+        return [group for index, views in enumerate(self.layers, 1)
+                for group in (ParameterGroup(f"W_{index}", views.W, views.grad_W, True),
+                              ParameterGroup(f"b_{index}", views.b, views.grad_b, False))]
+
+    def zero_grad(self) -> None:
+        for views in self.layers:
+            views.grad_W[...] = 0
+            views.grad_b[...] = 0
+
+    def _layer_pieces(self, vector) -> list[tuple]:
+        """``vector`` laid out as :meth:`get_vector`, cut into ``(W, b)`` numpy pieces per layer."""
+        vector = np.asarray(vector)
+        if vector.shape != (self.size,):
+            raise ValueError(f"a parameter vector of {self.size} numbers is needed, got shape {vector.shape}")
+        pieces, w_at, b_at = [], 0, self.n_weights
+        for n_in, n_out in self.shapes:
+            pieces.append((vector[w_at:w_at + n_in * n_out].reshape(n_in, n_out), vector[b_at:b_at + n_out]))
+            w_at, b_at = w_at + n_in * n_out, b_at + n_out
+        return pieces
+
+    def set_vector(self, vector) -> None:
+        """Write a vector laid out as :meth:`get_vector` into each layer's arrays (in place)."""
+        for views, (W, b) in zip(self.layers, self._layer_pieces(vector)):
+            views.W[...] = self.namespace.asarray(W, dtype=self.dtype)
+            views.b[...] = self.namespace.asarray(b, dtype=self.dtype)
+
+
 class Workspace:
     """Work arrays kept between steps, by (owner, name, shape): the first step of a batch size allocates
     them, every later one writes into the same arrays. Values cached in them (a layer's ``a``, ``z``,
@@ -129,7 +206,7 @@ class Workspace:
         if found is None:
             found = self.arrays[key] = xp.empty(shape, dtype=dtype)
             if fill is not None:
-                found.fill(fill)
+                found[...] = fill
         return found
 
     def clear(self) -> None:
