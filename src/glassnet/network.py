@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
-from .backend import engine_namespace, namespace_for, sum_of_squares, to_numpy
+from .backend import engine_namespace, namespace_for, namespace_of, sum_of_squares, to_numpy
 from .blas import axpy
 from .constraints import check
 from .costs import Cost, default_cost_for, get_cost
@@ -319,9 +319,10 @@ class Network:
 
     def decide(self, outputs):
         """Class decisions from outputs: argmax over units, or ŷ > 0.5 for a single sigmoid unit."""
+        xp = namespace_of(outputs)
         if outputs.shape[1] == 1:
-            return (outputs[:, 0] > 0.5).astype(np.int64)
-        return outputs.argmax(axis=1)
+            return xp.astype(outputs[:, 0] > 0.5, xp.int64)
+        return xp.argmax(outputs, axis=1)
 
     def _chunk_rows(self) -> int:
         """Rows per chunk when predicting: about 16 M values in the widest layer (64 MB in float32)."""
@@ -337,8 +338,9 @@ class Network:
         stays as it was); long inputs go through in chunks."""
         if not checked:
             x = self.check_x(x)
-        step = self._chunk_rows()
-        outputs = [self._predict_chunk(x[start:start + step]) for start in range(0, x.shape[0], step)]
+        n, step = x.shape[0], self._chunk_rows()
+        # slice bounds inside the array and both axes named: the array API standard asks for both
+        outputs = [self._predict_chunk(x[start:min(start + step, n), :]) for start in range(0, n, step)]
         return outputs[0] if len(outputs) == 1 else self.xp.concatenate(outputs)
 
     def evaluate(self, x, y) -> dict:
