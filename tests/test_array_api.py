@@ -154,3 +154,12 @@ def test_set_vector_and_zero_grad_in_the_layerwise_store():
     twin.loss_and_grad(x, y)
     twin.params.zero_grad()
     np.testing.assert_array_equal(twin.params.gradient_vector(), np.zeros(network.n_parameters))
+
+
+@pytest.mark.parametrize("sizes, output", [([4, 6, 3], "softmax"), ([4, 6, 1], "sigmoid")])
+def test_predictions_match_numpy(sizes, output):
+    network = Network(sizes, activation="relu", output=output, seed=5)
+    twin = network.copy().to_namespace(xps)
+    x, _ = _data(9)
+    np.testing.assert_array_equal(twin.predict(x), network.predict(x))
+    _close(twin.predict_proba(x), network.predict_proba(x))

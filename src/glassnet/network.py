@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
-from .backend import engine_namespace, namespace_for, namespace_of, sum_of_squares, to_numpy
+from .backend import engine_namespace, namespace_for, namespace_of, numpy_like, sum_of_squares, to_numpy
 from .blas import axpy
 from .constraints import check
 from .costs import Cost, default_cost_for, get_cost
@@ -321,7 +321,8 @@ class Network:
         """Class decisions from outputs: argmax over units, or ŷ > 0.5 for a single sigmoid unit."""
         xp = namespace_of(outputs)
         if outputs.shape[1] == 1:
-            return xp.astype(outputs[:, 0] > 0.5, xp.int64)
+            above = outputs[:, 0] > 0.5
+            return above.astype(np.int64) if numpy_like(xp) else xp.astype(above, xp.int64)
         return xp.argmax(outputs, axis=1)
 
     def _chunk_rows(self) -> int:
