@@ -8,6 +8,7 @@ against the formulas written out here in numpy.
 """
 from __future__ import annotations
 
+import array_api_strict as xps
 import numpy as np
 import pytest
 
@@ -15,8 +16,6 @@ from glassnet import Network
 from glassnet.backend import OutlessNamespace, engine_namespace, namespace_of, numpy_like, to_numpy
 from glassnet.optimizers import get_optimizer
 from glassnet.params import LayerwiseParameterStore, ParameterStore, Workspace
-
-xps = pytest.importorskip("array_api_strict")
 
 TOLERANCE = dict(rtol=1e-12, atol=1e-12)
 
