@@ -173,7 +173,9 @@ class ReLU(Activation):
     def backward(self, grad_z, a, z, out=None):
         # delta = dC/dz * [a > 0]
         xp = namespace_of(a)
-        positive = a > 0 if numpy_like(xp) else xp.astype(a > 0, a.dtype)  # the standard: no bool × float
+        positive = a > 0
+        if xp is not np and not numpy_like(xp):  # the standard has no bool × float: a float mask there
+            positive = xp.astype(positive, a.dtype)
         return xp.multiply(grad_z, positive, out=out)
 
 

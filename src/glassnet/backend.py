@@ -100,25 +100,23 @@ def row_sum(a):
     """Σ over each row of a 2-D array, ``(n, k) -> (n, 1)``, as the product a @ 1 (BLAS). numpy's
     sum(axis=1) over short rows is far slower: 53 µs against 9 µs for 2048 x 10 float32. Other namespaces
     take the standard call."""
-    xp = namespace_of(a)
-    if xp is not np:
-        return xp.sum(a, axis=1, keepdims=True)
-    return xp.matmul(a, xp.ones(a.shape[1], dtype=a.dtype))[:, None]
+    if type(a) is not np.ndarray:
+        return namespace_of(a).sum(a, axis=1, keepdims=True)
+    return np.matmul(a, np.ones(a.shape[1], dtype=a.dtype))[:, None]
 
 
 def row_max(a):
     """The maximum of each row of a 2-D array, ``(n, k) -> (n, 1)``. For many short rows it takes k − 1
     element-wise maxima of columns: 22 µs against 87 µs for max(axis=1) on 2048 x 10. NaN propagates.
     Other namespaces take the standard call."""
+    if type(a) is not np.ndarray:
+        return namespace_of(a).max(a, axis=1, keepdims=True)
     n, k = a.shape
-    xp = namespace_of(a)
-    if xp is not np:
-        return xp.max(a, axis=1, keepdims=True)
     if k == 1 or k > 32 or n < 64:
         return a.max(axis=1, keepdims=True)
-    top = xp.maximum(a[:, 0], a[:, 1])
+    top = np.maximum(a[:, 0], a[:, 1])
     for column in range(2, k):
-        xp.maximum(top, a[:, column], out=top)
+        np.maximum(top, a[:, column], out=top)
     return top[:, None]
 
 
@@ -138,6 +136,12 @@ def namespace_for(device: str) -> types.ModuleType:
     except cupy.cuda.runtime.CUDARuntimeError as exc:  # pragma: no cover
         raise ConfigError(f"device 'cuda' asked for, but CUDA is not usable: {exc}") from None
     return cupy  # pragma: no cover
+
+
+def total(a):
+    """Σ of every element of ``a``: the array's own ``sum()`` on numpy (``np.sum`` dispatches through
+    ``__array_function__``, a microsecond more per call), the standard ``xp.sum`` elsewhere."""
+    return a.sum() if type(a) is np.ndarray else namespace_of(a).sum(a)
 
 
 def sum_of_squares(a) -> float:

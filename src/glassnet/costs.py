@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, Identity, Sigmoid, Softmax
-from .backend import namespace_of, row_max, row_sum
+from .backend import namespace_of, row_max, row_sum, total
 from .errors import ConfigError
 from .registry import Registry
 
@@ -43,7 +43,7 @@ class Cost:
 
     def value(self, y_pred, y) -> float:
         """The mean over samples of :meth:`per_sample`."""
-        return float(namespace_of(y_pred).sum(self.per_sample(y_pred, y)) / y.shape[0])
+        return float(total(self.per_sample(y_pred, y)) / y.shape[0])
 
     def gradient(self, y_pred, y):
         raise NotImplementedError
@@ -57,7 +57,7 @@ class Cost:
 
     def fused_value(self, a, y) -> float:
         """The cost computed from the output layer's weighted sums ``a`` (only for the matched pair)."""
-        return float(namespace_of(a).sum(self.fused_per_sample(a, y)) / y.shape[0])
+        return float(total(self.fused_per_sample(a, y)) / y.shape[0])
 
     def fused_delta(self, y_pred, y, out=None):
         # delta_L = dC/da_L = (ŷ − y) / n   for the matched pair (see the module docstring)

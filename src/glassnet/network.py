@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
-from .backend import engine_namespace, namespace_for, namespace_of, numpy_like, sum_of_squares, to_numpy
+from .backend import engine_namespace, namespace_for, namespace_of, numpy_like, sum_of_squares, to_numpy, total
 from .blas import axpy
 from .constraints import check
 from .costs import Cost, default_cost_for, get_cost
@@ -235,7 +235,7 @@ class Network:
         if sample_weight is None:
             return self.cost.fused_value(a, y) if self.uses_fused_delta else self.cost.value(z, y)
         per = self.cost.fused_per_sample(a, y) if self.uses_fused_delta else self.cost.per_sample(z, y)
-        return float(self.xp.sum(per * sample_weight) / self.xp.sum(sample_weight))
+        return float(total(per * sample_weight) / total(sample_weight))
 
     def l2_penalty(self) -> float:
         """(l2/2) Σ_l ‖W_l‖² — zero unless ``l2`` is set. Biases are not penalised."""
@@ -247,7 +247,7 @@ class Network:
         """Fill every layer's delta and the store's gradients from the last forward pass and targets ``y``."""
         last, deep = self.layers[-1], len(self.layers) > 1
         # weighted mean: each sample's share of dC/dŷ is n·w_i/Σw times its share in the plain mean
-        scale = None if sample_weight is None else (sample_weight * (y.shape[0] / self.xp.sum(sample_weight)))[:, None]
+        scale = None if sample_weight is None else (sample_weight * (y.shape[0] / total(sample_weight)))[:, None]
         if self.uses_fused_delta:
             # matched pair: delta_L = (ŷ − y)/n  (see costs.py for the derivation)
             out = None if workspace is None else workspace.array(last, "delta", last.z.shape, self.dtype, self.xp)
