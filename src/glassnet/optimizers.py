@@ -4,8 +4,8 @@
 all weights in one flat array, all biases in another, with their gradients). Weight decay (AdamW) applies to
 the groups marked ``decay`` (the weights), never to biases. On an array-API namespace without views
 (:class:`~glassnet.params.LayerwiseParameterStore`) the groups are one per layer array, same rules.
-Each class's docstring states its update rule;
-``_update`` is the fast in-place form of that rule and the tests check it against the rule written out.
+Each class's docstring states its update rule; ``_update`` is the fast in-place form of that rule and the
+tests check it against the rule written out.
 """
 from __future__ import annotations
 
