@@ -12,10 +12,15 @@ from typing import Sequence
 
 import numpy as np
 
+from . import compiled
 from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted
 from .optimizers import Optimizer, get_optimizer
 from .schedules import get_schedule
 from .validation import as_sample_weight
+
+
+# the compiled engine returns to Python (callbacks, interruption) after about this many rows
+COMPILED_CHUNK_ROWS = 8192
 
 
 @dataclass
@@ -155,7 +160,7 @@ class Trainer:
     def __init__(self, network, optimizer="sgd", learning_rate: float = 0.1, batch_size: int | None = 32,
                  schedule="constant", shuffle: bool = True, callbacks: Sequence[Callback] = (),
                  clip_norm: float | None = None, clip_value: float | None = None,
-                 explode_threshold: float | None = 1e10):
+                 explode_threshold: float | None = 1e10, engine: str = "numpy"):
         self.network = network
         self.optimizer: Optimizer = get_optimizer(optimizer)
         self.learning_rate = _learning_rate(learning_rate)
@@ -171,6 +176,10 @@ class Trainer:
         self.progress: EpochProgress | None = None
         self.interrupt_requested = False
         self._label_cache = None
+        if engine not in compiled.ENGINES:
+            raise ConfigError(f"engine must be one of {', '.join(compiled.ENGINES)}; got {engine!r}")
+        self.engine = engine
+        self._compiled, self._arange = None, None
 
     def stop(self, reason: str) -> None:
         self.stop_training = True
@@ -238,9 +247,13 @@ class Trainer:
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
         order = rng.permutation(n_samples) if self.shuffle else None
         labels = self._labels(y)
+        engine = self._compiled_engine(sample_weight)
         for batch, start in enumerate(range(0, n_samples, batch_size), start=1):
             if batch < progress.next_batch:
                 continue
+            if engine is not None and (self._run_compiled(engine, x, y, labels, order, batch_size, batch,
+                                                          learning_rate) or batch < progress.next_batch):
+                continue  # the compiled engine ran this batch (and maybe more), or the numpy path takes a later one
             if order is None:
                 rows = slice(start, start + batch_size)
                 xb, yb = x[rows], y[rows]  # views, no copy
@@ -251,15 +264,7 @@ class Trainer:
                 xb, yb = x[rows], y[rows]
             wb = None if sample_weight is None else sample_weight[rows]
             loss, correct = self.run_batch(xb, yb, learning_rate, batch, None if labels is None else labels[rows], wb)
-            weight = xb.shape[0] if wb is None else float(wb.sum())
-            progress.total_loss += loss * weight
-            progress.total_weight += weight
-            progress.n_correct += correct
-            progress.next_batch = batch + 1
-            self._call("on_batch_end", self.epoch, batch, loss)
-            if self.interrupt_requested:
-                raise TrainingInterrupted(f"training interrupted after epoch {self.epoch}, batch {batch}",
-                                          epoch=self.epoch, batch=batch)
+            self._record_batch(batch, loss, xb.shape[0] if wb is None else float(wb.sum()), correct)
         self.progress = None
         logs = {"epoch": self.epoch, "loss": progress.total_loss / progress.total_weight,
                 "learning_rate": learning_rate}
@@ -268,6 +273,54 @@ class Trainer:
         if validation is not None:
             logs.update({f"val_{k}": v for k, v in self.network.evaluate(*validation).items()})
         return logs
+
+    def _record_batch(self, batch: int, loss: float, weight: float, correct: int) -> None:
+        """Add a finished batch to the epoch's sums, tell the callbacks, and stop here if asked to."""
+        progress = self.progress
+        progress.total_loss += loss * weight
+        progress.total_weight += weight
+        progress.n_correct += correct
+        progress.next_batch = batch + 1
+        self._call("on_batch_end", self.epoch, batch, loss)
+        if self.interrupt_requested:
+            raise TrainingInterrupted(f"training interrupted after epoch {self.epoch}, batch {batch}",
+                                      epoch=self.epoch, batch=batch)
+
+    # ---- the compiled engine (glassnet.compiled; the numpy path above is the reference) ----------------
+    def _compiled_engine(self, sample_weight):
+        """The compiled engine for this epoch, or None for the numpy path (see ``engine``)."""
+        if self.engine == "numpy":
+            return None
+        key = (id(self.network), id(self.optimizer), sample_weight is None, self.clip_norm, self.clip_value)
+        if self._compiled is None or self._compiled[0] != key:
+            engine = compiled.choose(self.engine, self.network, self.optimizer, sample_weight=sample_weight,
+                                     clip_norm=self.clip_norm, clip_value=self.clip_value)
+            self._compiled = (key, engine)
+        return self._compiled[1]
+
+    def _run_compiled(self, engine, x, y, labels, order, batch_size: int, batch: int, learning_rate) -> bool:
+        """Run batches from ``batch`` on compiled, a chunk at a time (callbacks and interruptions are seen
+        between chunks, each batch's loss reported in order). False when ``batch`` needs the numpy path."""
+        n_batches = -(-x.shape[0] // batch_size)
+        if order is None:
+            order = self._identity_order(x.shape[0])
+        chunk = max(1, COMPILED_CHUNK_ROWS // batch_size)
+        while batch <= n_batches:
+            losses, corrects, done, needs_check = engine.run(
+                x, y, labels, order, batch_size, batch - 1, min(chunk, n_batches - batch + 1), learning_rate,
+                self.explode_threshold)
+            for offset in range(done):
+                rows = min(batch_size, x.shape[0] - (batch - 1 + offset) * batch_size)
+                self._record_batch(batch + offset, float(losses[offset]), rows, int(corrects[offset]))
+            batch += done
+            if needs_check:
+                return False
+        return True
+
+    def _identity_order(self, n_samples: int):
+        if self._arange is None or self._arange.shape[0] != n_samples:
+            self._arange = np.arange(n_samples)
+        return self._arange
 
     def _labels(self, y):
         """The class of each target row, decided once per epoch (None for regression)."""
@@ -392,7 +445,7 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
         early_stopping=None, target_loss: float | None = None, target_accuracy: float | None = None,
         callbacks: Sequence[Callback] = (), sample_weight=None, clip_norm: float | None = None,
         clip_value: float | None = None, explode_threshold: float | None = 1e10, checkpoint: str | None = None,
-        checkpoint_every: int = 1, resume: bool = False) -> History:
+        checkpoint_every: int = 1, resume: bool = False, engine: str = "numpy") -> History:
     """Train ``network`` on (x, y) by gradient descent and return its :class:`History`.
 
     Parameters
@@ -413,6 +466,8 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     clip_norm, clip_value, explode_threshold : gradient safety (see :class:`Trainer`)
     checkpoint : a file to save the whole run to every ``checkpoint_every`` epochs and on interruption
     resume : continue the run saved in ``checkpoint`` (its weights, optimizer state, RNG and position)
+    engine : "numpy" (the reference), "compiled" (glassnet.compiled, needs numba: warns and uses numpy when
+        it cannot run this training) or "auto" (compiled when it can, numpy otherwise, quietly)
     """
     extra = list(callbacks)
     if early_stopping is not None:
@@ -438,5 +493,5 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     elif resume:
         raise ConfigError("resume=True needs checkpoint=PATH")
     trainer = Trainer(network, optimizer, learning_rate, batch_size, schedule, shuffle, extra, clip_norm,
-                      clip_value, explode_threshold)
+                      clip_value, explode_threshold, engine)
     return trainer.fit(x, y, epochs, validation_data, sample_weight)
