@@ -28,65 +28,70 @@ jit = numba.njit(cache=True, nogil=True)
 
 @jit
 def activate(code, alpha, a, z):
-    """z = f(a) row by row; a, z: (n_rows, n_units)."""
-    n_rows, n_units = a.shape
-    for i in range(n_rows):
-        if code == SOFTMAX:  # e^(a - max) / Σ e^(a - max)
+    """z = f(a); a, z: (n_rows, n_units). One loop per function (the test sits outside, so loops vectorize)."""
+    if code == SOFTMAX:  # e^(a - max) / Σ e^(a - max), row by row
+        for i in range(a.shape[0]):
             top = a[i, 0]
-            for j in range(1, n_units):
+            for j in range(1, a.shape[1]):
                 top = max(top, a[i, j])
             total = 0.0
-            for j in range(n_units):
+            for j in range(a.shape[1]):
                 z[i, j] = math.exp(a[i, j] - top)
                 total += z[i, j]
-            for j in range(n_units):
+            for j in range(a.shape[1]):
                 z[i, j] /= total
-            continue
-        for j in range(n_units):
-            v = a[i, j]
-            if code == IDENTITY:
-                z[i, j] = v
-            elif code == SIGMOID:  # e = e^-|a|; σ(-|a|) = e / (1 + e); σ(a) = 1 − σ(-|a|) for a ≥ 0
-                e = math.exp(-abs(v))
-                s = e / (e + 1.0)
-                z[i, j] = 1.0 - s if v >= 0 else s
-            elif code == TANH:
-                z[i, j] = math.tanh(v)
-            elif code == RELU:
-                z[i, j] = 0.0 if v < 0 else v
-            elif code == LEAKY_RELU:
-                z[i, j] = v if v > 0 else alpha * v
-            else:  # SOFTPLUS: max(a, 0) + log1p(e^-|a|)
-                z[i, j] = max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+        return
+    af, zf = a.reshape(a.size), z.reshape(z.size)
+    if code == IDENTITY:
+        zf[:] = af
+    elif code == SIGMOID:  # e = e^-|a|; σ(-|a|) = e / (1 + e); σ(a) = 1 − σ(-|a|) for a ≥ 0
+        for k in range(af.size):
+            e = math.exp(-abs(af[k]))
+            s = e / (e + 1.0)
+            zf[k] = 1.0 - s if af[k] >= 0 else s
+    elif code == TANH:
+        for k in range(af.size):
+            zf[k] = math.tanh(af[k])
+    elif code == RELU:
+        for k in range(af.size):
+            zf[k] = max(af[k], 0.0)
+    elif code == LEAKY_RELU:
+        for k in range(af.size):
+            zf[k] = af[k] if af[k] > 0 else alpha * af[k]
+    else:  # SOFTPLUS: max(a, 0) + log1p(e^-|a|)
+        for k in range(af.size):
+            zf[k] = max(af[k], 0.0) + math.log1p(math.exp(-abs(af[k])))
 
 
 @jit
 def times_derivative(code, alpha, a, z, g):
     """g := dC/da from g = dC/dz, in place: g ⊙ f'(a) (softmax: z ⊙ (g − Σ_k g_k z_k))."""
-    n_rows, n_units = a.shape
-    for i in range(n_rows):
-        if code == SOFTMAX:
+    if code == SOFTMAX:
+        for i in range(a.shape[0]):
             inner = 0.0
-            for j in range(n_units):
+            for j in range(a.shape[1]):
                 inner += g[i, j] * z[i, j]
-            for j in range(n_units):
+            for j in range(a.shape[1]):
                 g[i, j] = z[i, j] * (g[i, j] - inner)
-            continue
-        for j in range(n_units):
-            if code == SIGMOID:  # f' = z (1 − z)
-                g[i, j] *= (1.0 - z[i, j]) * z[i, j]
-            elif code == TANH:  # f' = 1 − z²
-                g[i, j] *= 1.0 - z[i, j] * z[i, j]
-            elif code == RELU:  # f' = [a > 0]
-                if not a[i, j] > 0:
-                    g[i, j] = 0.0
-            elif code == LEAKY_RELU:  # f' = 1 where a > 0 else alpha
-                if not a[i, j] > 0:
-                    g[i, j] *= alpha
-            elif code == SOFTPLUS:  # f' = σ(a)
-                e = math.exp(-abs(a[i, j]))
-                s = e / (e + 1.0)
-                g[i, j] *= 1.0 - s if a[i, j] >= 0 else s
+        return
+    af, zf, gf = a.reshape(a.size), z.reshape(z.size), g.reshape(g.size)
+    if code == SIGMOID:  # f' = z (1 − z)
+        for k in range(gf.size):
+            gf[k] *= (1.0 - zf[k]) * zf[k]
+    elif code == TANH:  # f' = 1 − z²
+        for k in range(gf.size):
+            gf[k] *= 1.0 - zf[k] * zf[k]
+    elif code == RELU:  # f' = [a > 0]
+        for k in range(gf.size):
+            gf[k] = gf[k] if af[k] > 0 else 0.0
+    elif code == LEAKY_RELU:  # f' = 1 where a > 0 else alpha
+        for k in range(gf.size):
+            gf[k] = gf[k] if af[k] > 0 else gf[k] * alpha
+    elif code == SOFTPLUS:  # f' = σ(a)
+        for k in range(gf.size):
+            e = math.exp(-abs(af[k]))
+            s = e / (e + 1.0)
+            gf[k] *= 1.0 - s if af[k] >= 0 else s
 
 
 @jit
@@ -147,11 +152,13 @@ def n_correct(z, labels):
     return count
 
 
-@jit
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def squared(values):
+    """Σ values² in float64 (only the size test of the gradients reads it: any summation order will do)."""
+    flat = values.reshape(values.size)
     total = 0.0
-    for v in values.ravel():
-        total += v * v
+    for k in range(flat.size):
+        total += np.float64(flat[k]) * flat[k]
     return total
 
 
@@ -248,33 +255,35 @@ def backward(xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
 
 @jit
 def update(optimizer, hyper, t, learning_rate, param, grad, first, second, decays):
-    """One optimizer step on a flat array, in place (see optimizers.py for each rule).
+    """One optimizer step on a flat array, in place (see optimizers.py for each rule); one loop per rule.
     hyper = (momentum or beta_1, beta_2, epsilon, weight_decay); first/second: velocity, or m and v."""
     scalar = np.empty(6, param.dtype)  # the step's constants in the parameters' precision, as numpy has them
-    if optimizer == ADAM or optimizer == ADAMW:
+    scalar[0], scalar[1] = -learning_rate, hyper[0]
+    n = param.shape[0]
+    if optimizer == SGD:  # w −= lr g
+        for k in range(n):
+            param[k] += scalar[0] * grad[k]
+    elif optimizer == MOMENTUM:  # v = μ v − lr g;  w += v
+        for k in range(n):
+            first[k] = first[k] * scalar[1] + scalar[0] * grad[k]
+            param[k] += first[k]
+    elif optimizer == NESTEROV:  # v = μ v − lr g;  w += μ v − lr g
+        for k in range(n):
+            first[k] = first[k] * scalar[1] + scalar[0] * grad[k]
+            param[k] += scalar[0] * grad[k]
+            param[k] += scalar[1] * first[k]
+    else:  # Adam(W): m, v moving averages; w −= lr_t m / (sqrt(v) + ε_t)
+        if optimizer == ADAMW and decays and hyper[3] != 0.0:
+            scalar[0] = 1.0 - learning_rate * hyper[3]
+            for k in range(n):
+                param[k] *= scalar[0]
         correction_2 = math.sqrt(1.0 - hyper[1] ** t)
         scalar[0] = -learning_rate * correction_2 / (1.0 - hyper[0] ** t)
         scalar[1], scalar[2] = hyper[0], 1.0 - hyper[0]
         scalar[3], scalar[4] = hyper[1], 1.0 - hyper[1]
         scalar[5] = hyper[2] * correction_2
-    else:
-        scalar[0], scalar[1] = -learning_rate, hyper[0]
-    decay = np.empty(1, param.dtype)
-    decay[0] = 1.0 - learning_rate * hyper[3]
-    for k in range(param.shape[0]):
-        g = grad[k]
-        if optimizer == SGD:  # w −= lr g
-            param[k] += scalar[0] * g
-        elif optimizer == MOMENTUM:  # v = μ v − lr g;  w += v
-            first[k] = first[k] * scalar[1] + scalar[0] * g
-            param[k] += first[k]
-        elif optimizer == NESTEROV:  # v = μ v − lr g;  w += μ v − lr g
-            first[k] = first[k] * scalar[1] + scalar[0] * g
-            param[k] += scalar[0] * g
-            param[k] += scalar[1] * first[k]
-        else:  # Adam(W): m, v moving averages; w −= lr_t m / (sqrt(v) + ε_t)
-            if optimizer == ADAMW and decays and hyper[3] != 0.0:
-                param[k] *= decay[0]
+        for k in range(n):
+            g = grad[k]
             first[k] = first[k] * scalar[1] + scalar[2] * g
             second[k] = second[k] * scalar[3] + scalar[4] * (g * g)
             param[k] += scalar[0] * (first[k] / (math.sqrt(second[k]) + scalar[5]))
