@@ -7,7 +7,7 @@ Run it both ways for the BLAS setting, e.g. ``OPENBLAS_CORETYPE=Haswell python .
 CPU's kernels instead of the ones it would detect; every result file records the value and the BLAS in use.
 
 Network 784-256-128-10, ReLU, softmax + cross-entropy, plain SGD (no momentum, no L2), float32, synthetic
-data of 30,000 rows; every run trains a whole number of batches. Every system trains on the same data in this
+data of 30,000 rows (each run trains on the first 1,000 to 10,240 of them); every run trains a whole number of batches. Every system trains on the same data in this
 one process, one after the other in each of ``--repeats`` rounds, the order rotated from round to round, so a
 noisy neighbour hurts them alike. Peers that are not installed (torch, jax, numba, scikit-learn) are skipped
 with a note; none of them is a dependency of glassnet (numba is its optional ``fast`` extra).
@@ -40,7 +40,7 @@ LEARNING_RATE = 0.01
 
 def samples_for(batch_size: int, quick: bool) -> int:
     """How many samples one timed run trains on (fewer for the slow small batches): whole batches only."""
-    n = {1: 2_000, 10: 6_000, 32: 12_000}.get(batch_size, N_ROWS)
+    n = {1: 1_000, 10: 3_000, 32: 6_400}.get(batch_size, 10_240)
     n = max(batch_size, n // (5 if quick else 1))
     return n - n % batch_size
 
