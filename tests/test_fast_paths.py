@@ -225,3 +225,21 @@ def test_a_training_step_allocates_nothing_the_size_of_the_weights(optimizer):
         tracemalloc.stop()
     weights_bytes = net.n_parameters * 4
     assert peak < weights_bytes / 8, f"{optimizer}: a step allocated {peak:,} bytes (weights: {weights_bytes:,})"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 784), (100, 784)])  # a plain sum / the BLAS sum (>= BLAS_SUM_FROM numbers)
+def test_the_float_fast_path_still_refuses_bad_values_and_shapes(dtype, shape):
+    from glassnet.validation import BLAS_SUM_FROM, as_matrix
+
+    assert (shape[0] * shape[1] >= BLAS_SUM_FROM) == (shape[0] == 100)
+    x = np.ones(shape, dtype=dtype)
+    assert as_matrix(x, dtype=dtype, n_features=784) is x  # a float array of the right dtype: no copy
+    for bad in (np.nan, np.inf, -np.inf):
+        x[-1, 3] = bad
+        with pytest.raises(gn.DataError, match=r"1 NaN or infinite value\(s\), the first at index"):
+            as_matrix(x, dtype=dtype, n_features=784)
+    with pytest.raises(gn.ShapeError, match="has 784 features per sample, but the first layer expects 783"):
+        as_matrix(np.ones(shape, dtype=dtype), dtype=dtype, n_features=783)
+    with pytest.raises(gn.ShapeError, match="must be 2-D"):
+        as_matrix(np.ones(784, dtype=dtype), dtype=dtype)
