@@ -94,7 +94,10 @@ class CompiledEngine:
         self.alphas = np.array([getattr(layer.activation, "alpha", 0.0) for layer in layers], dtype=np.float64)
         self.cost_code = _COST_CODES[type(network.cost)]
         self.fused = bool(network.cost.fuses_with(network.output_activation))
+        self.tiny = float(np.finfo(network.dtype).tiny)
+        self.no_labels = np.zeros(0, dtype=np.int64)
         self.workspace_rows = -1
+        self.optimizer_cache = (None, None)
 
     def _workspace(self, batch_size: int, dtype) -> None:
         """Work arrays for batches of up to ``batch_size`` rows, kept between calls."""
@@ -107,15 +110,17 @@ class CompiledEngine:
         self.label_rows = np.zeros(batch_size, dtype=np.int64)
         self.workspace_rows = batch_size
 
-    def _optimizer_arrays(self, params) -> tuple:
-        """The optimizer's state arrays for (weights, biases), created as its own first step would."""
+    def _optimizer_arrays(self, groups) -> tuple:
+        """(code, hyperparameters, [(first, second) state arrays per group]) of the optimizer, whose state
+        the engine updates in place; ``ensure_state`` creates it (zero) as the optimizer's first step would."""
         optimizer = self.optimizer
         code, names = _OPTIMIZERS[type(optimizer)]
-        if not optimizer.state:
-            optimizer.state = [{name: param * 0 for name in names} for param in params]
-        empty = params[0][:0]
+        states = optimizer.ensure_state(groups)
+        if states is self.optimizer_cache[0]:
+            return self.optimizer_cache[1]
+        empty = groups[0].values[:0]
         pairs = []
-        for state in optimizer.state:
+        for state in states:
             kept = [state[name] for name in names if name != "scratch"]
             pairs.append(tuple((kept + [empty, empty])[:2]))
         beta_or_momentum = getattr(optimizer, "beta_1", getattr(optimizer, "momentum", 0.0))
@@ -123,7 +128,8 @@ class CompiledEngine:
                           getattr(optimizer, "weight_decay", 0.0)], dtype=np.float64)
         if type(optimizer) is Momentum and optimizer.nesterov:
             code = _OPTIMIZERS[Nesterov][0]
-        return code, hyper, pairs
+        self.optimizer_cache = (states, (code, hyper, pairs))
+        return self.optimizer_cache[1]
 
     def run(self, x, y, labels, order, batch_size: int, first_batch: int, n_batches: int, learning_rate: float,
             explode_threshold: float | None):
@@ -131,18 +137,16 @@ class CompiledEngine:
         come in ``order``. Returns (losses, corrects, done, needs_check): the loss and correct count of
         each batch done, how many were done, and whether the next one must go through the numpy path."""
         network = self.network
-        params, grads, _ = network.parameter_groups()
-        dtype = params[0].dtype
-        self._workspace(batch_size, dtype)
-        code, hyper, (state_w, state_b) = self._optimizer_arrays(params)
+        weights, biases = network.params.groups
+        self._workspace(batch_size, weights.values.dtype)
+        code, hyper, (state_w, state_b) = self._optimizer_arrays([weights, biases])
         limit = _NO_THRESHOLD if explode_threshold is None else explode_threshold
         losses, corrects = np.zeros(n_batches), np.zeros(n_batches, dtype=np.int64)
-        no_labels = labels is None
         kernels = self.kernels
         done, status = kernels.run_steps(
-            x, y, np.zeros(0, np.int64) if no_labels else labels, order, batch_size, first_batch, n_batches,
-            params[0], params[1], grads[0], grads[1], self.sizes, self.codes, self.alphas, self.cost_code,
-            self.fused, float(network.l2), float(np.finfo(dtype).tiny), code, hyper, self.optimizer.t,
+            x, y, self.no_labels if labels is None else labels, order, batch_size, first_batch, n_batches,
+            weights.values, biases.values, weights.grads, biases.grads, self.sizes, self.codes, self.alphas,
+            self.cost_code, self.fused, float(network.l2), self.tiny, code, hyper, self.optimizer.t,
             float(learning_rate), state_w, state_b, float(limit) ** 2, *self.work, self.x_rows, self.y_rows,
             self.label_rows, losses, corrects)
         self.optimizer.t += done
