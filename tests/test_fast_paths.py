@@ -301,3 +301,22 @@ def test_the_float_fast_path_still_refuses_bad_values_and_shapes(dtype, shape):
         as_matrix(np.ones(shape, dtype=dtype), dtype=dtype, n_features=783)
     with pytest.raises(gn.ShapeError, match="must be 2-D"):
         as_matrix(np.ones(784, dtype=dtype), dtype=dtype)
+
+
+def test_class_labels_are_one_hot_encoded_in_the_networks_dtype_without_a_float64_copy():
+    import tracemalloc
+
+    from glassnet.validation import as_targets
+
+    labels = np.arange(200_000) % 10
+    tracemalloc.start()
+    try:
+        encoded = as_targets(labels, 200_000, 10, dtype=np.float32)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert encoded.dtype == np.float32 and encoded.shape == (200_000, 10)
+    np.testing.assert_array_equal(encoded.argmax(axis=1), labels)
+    np.testing.assert_array_equal(encoded.sum(axis=1), np.ones(200_000, np.float32))
+    # the float32 one-hot (8 MB) and the int64 labels (1.6 MB) are needed; a float64 one-hot would add 16 MB
+    assert peak < 8e6 + 1.6e6 + 2e6, f"peak {peak / 1e6:.1f} MB"

@@ -91,9 +91,9 @@ def as_targets(y, n_samples: int, n_outputs: int, dtype=np.float64, probabilitie
     _check_finite(array, "y")
     if array.ndim == 1 and n_outputs == 1:
         array = array.reshape(-1, 1)
-    if array.ndim == 1:
-        array = one_hot(class_labels(array, n_outputs), n_outputs)
-    elif array.shape[1] != n_outputs:
+    if array.ndim == 1:  # encoded straight in the network's dtype: no float64 copy of (n_samples, n_outputs)
+        return xp.asarray(one_hot(class_labels(array, n_outputs), n_outputs, dtype))
+    if array.shape[1] != n_outputs:
         raise ShapeError(
             f"y has {array.shape[1]} columns but the network has {n_outputs} outputs; "
             f"give one column per output, or 1-D class labels"
@@ -124,8 +124,9 @@ def class_labels(y, n_classes: int) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    encoded = np.zeros((labels.shape[0], n_classes))
+def one_hot(labels: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
+    """``(n_samples,)`` integer labels -> ``(n_samples, n_classes)`` rows of 0 and 1 in ``dtype``."""
+    encoded = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     encoded[np.arange(labels.shape[0]), labels] = 1.0
     return encoded
 
