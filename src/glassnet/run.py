@@ -16,7 +16,7 @@ from .training import Trainer
 
 
 def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer="sgd",
-        learning_rate: float = 0.1, schedule="constant", shuffle: bool = True, validation_data=None,
+        learning_rate: float = 0.1, schedule="constant", shuffle: bool | str = True, validation_data=None,
         early_stopping=None, target_loss: float | None = None, target_accuracy: float | None = None,
         callbacks: Sequence[Callback] = (), sample_weight=None, clip_norm: float | None = None,
         clip_value: float | None = None, explode_threshold: float | None = 1e10, checkpoint: str | None = None,
@@ -32,7 +32,8 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     optimizer : name ("sgd", "momentum", "nesterov", "adam", "adamw"), config dict or instance
     learning_rate : the initial learning rate; ``schedule`` changes it per epoch
     schedule : "constant", "step", "exponential", "cosine", "invscaling" (name, config dict or instance)
-    shuffle : reshuffle the samples every epoch (from the network's seeded generator)
+    shuffle : reshuffle the samples every epoch (from the network's seeded generator); "blocks" reshuffles
+        blocks of ``batch_size`` consecutive rows instead, so data on disk is read sequentially
     validation_data : (x_val, y_val), evaluated after every epoch
     early_stopping : None, a patience (int), or an :class:`EarlyStopping`
     target_loss, target_accuracy : stop once the training loss / accuracy reaches the target

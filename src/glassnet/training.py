@@ -27,6 +27,8 @@ from .schedules import get_schedule
 from .validation import as_sample_weight
 
 
+# True: a fresh order of the rows every epoch; "blocks": of blocks of batch_size consecutive rows; False: none
+SHUFFLES = (True, False, "blocks")
 # the compiled engine returns to Python (callbacks, interruptions) after about this many rows
 COMPILED_CHUNK_ROWS = 8192
 
@@ -70,6 +72,9 @@ class Trainer:
     - ``explode_threshold``: stop with an error naming the layer when a layer's gradient norm exceeds
       this (after clipping; None: off). Non-finite losses and gradients always stop training.
 
+    ``shuffle``: True reorders the rows every epoch; ``"blocks"`` reorders blocks of ``batch_size``
+    consecutive rows (each batch one block: sequential reads of data on disk); False keeps the order.
+
     ``learning_rate`` (the schedule's base rate), ``batch_size``, ``shuffle``, ``schedule`` and ``optimizer``
     may be changed between calls of :meth:`train`; a new optimizer starts with fresh state.
     """
@@ -83,7 +88,9 @@ class Trainer:
         self.learning_rate = check("learning_rate", learning_rate)
         self.batch_size = check("batch_size", batch_size)
         self.schedule = get_schedule(schedule)
-        self.shuffle = bool(shuffle)
+        if shuffle not in SHUFFLES:
+            raise ConfigError(f"shuffle must be True, False or 'blocks'; got {shuffle!r}")
+        self.shuffle = shuffle if shuffle == "blocks" else bool(shuffle)
         self.callbacks = list(callbacks)
         self.clip_norm = check("clip_norm", clip_norm)
         self.clip_value = check("clip_value", clip_value)
@@ -199,7 +206,9 @@ class Trainer:
         if self.shuffle and progress.order is None:
             rng = self.network.rng
             rng.bit_generator.state = progress.rng_state
-            progress.order = rng.permutation(self.data.x.shape[0])
+            n_samples = self.data.x.shape[0]
+            progress.order = block_order(rng, n_samples, self._batch_rows()) if self.shuffle == "blocks" \
+                else rng.permutation(n_samples)
         return progress.order if self.shuffle else None
 
     def _run_batches(self, max_steps: int | None) -> int:
@@ -217,6 +226,8 @@ class Trainer:
             # gather one batch at a time (never a shuffled copy of the whole set); plain fancy indexing
             # measured 2.5x faster than np.take(..., out=) into a kept array
             rows = slice(start, start + batch_rows) if order is None else order[start:start + batch_rows]
+            if self.shuffle == "blocks":  # the batch is one block of consecutive rows: a view, read in order
+                rows = slice(int(rows[0]), int(rows[0]) + len(rows))
             xb, yb = data.x[rows], data.y[rows]
             wb = None if data.sample_weight is None else data.sample_weight[rows]
             loss, correct = self.step(xb, yb, wb, None if data.labels is None else data.labels[rows])
@@ -384,6 +395,16 @@ class Trainer:
             f"this step). Try a smaller learning rate (now {self.learning_rate:g}){' ' + hint if hint else ''}.",
             epoch=self.epoch, batch=batch,
         )
+
+
+def block_order(rng, n_samples: int, block_rows: int):
+    """A row order that shuffles whole blocks of ``block_rows`` consecutive rows (``shuffle="blocks"``): each
+    batch is one block, read from start to end, so data on disk (a ``numpy.memmap``) is read sequentially.
+    The full blocks come in random order; a short last block stays last, so every batch is a whole block."""
+    n_full = n_samples // block_rows
+    starts = rng.permutation(n_full) * block_rows
+    order = (starts[:, None] + np.arange(block_rows)).ravel()
+    return np.concatenate([order, np.arange(n_full * block_rows, n_samples)])
 
 
 # without an explode_threshold the bound still has to prove the gradients finite: anything below this is
