@@ -179,3 +179,23 @@ def test_an_unknown_engine_is_refused():
     net = gn.Network([4, 5, 3], seed=0)
     with pytest.raises(ConfigError, match="engine must be one of auto, numpy, compiled"):
         Trainer(net, engine="jit")
+
+
+def test_runs_in_chunks_of_steps_equal_one_numpy_fit():
+    """The playground's way: begin, then train(max_steps=3) again and again, across epoch ends and a
+    full-batch epoch size (batch_size=None) as well."""
+    X, y = problem("softmax", n=23)
+    for batch_size in (4, None):
+        chunked = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        trainer = Trainer(chunked, "momentum", learning_rate=0.05, batch_size=batch_size, engine="compiled")
+        trainer.begin(X, y)
+        steps_per_epoch = 6 if batch_size else 1
+        for _ in range(2 * steps_per_epoch):  # 6 epochs, in chunks of 3 steps that cross epoch ends
+            trainer.train(max_steps=3)
+        trainer.end()
+        total_steps = 6 * steps_per_epoch
+        reference = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        reference.fit(X, y, epochs=total_steps // steps_per_epoch, batch_size=batch_size, optimizer="momentum",
+                      learning_rate=0.05)
+        assert trainer.optimizer.t == total_steps
+        np.testing.assert_allclose(flat(chunked), flat(reference), rtol=0, atol=1e-12)
