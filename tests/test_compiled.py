@@ -199,3 +199,30 @@ def test_runs_in_chunks_of_steps_equal_one_numpy_fit():
                       learning_rate=0.05)
         assert trainer.optimizer.t == total_steps
         np.testing.assert_allclose(flat(chunked), flat(reference), rtol=0, atol=1e-12)
+
+
+def test_an_interruption_stops_at_a_chunk_end_with_the_position_matching_the_weights():
+    """The engine honours an interruption between its runs of batches: the error names the last batch run,
+    the trainer's position follows it, and going on from there gives the uninterrupted run's weights."""
+    from glassnet.errors import TrainingInterrupted
+
+    class InterruptAtBatch2(Callback):
+        def on_batch_end(self, trainer, epoch, batch, loss):
+            if epoch == 1 and batch == 2:
+                trainer.request_interrupt()
+
+    X, y = problem("softmax", n=23)
+    net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    trainer = Trainer(net, "sgd", learning_rate=0.1, batch_size=4, callbacks=[InterruptAtBatch2()],
+                      engine="compiled")
+    trainer.begin(X, y)
+    with pytest.raises(TrainingInterrupted) as caught:
+        trainer.train(max_epochs=2)
+    # the whole first epoch (6 batches, 23 rows) was one run of the engine
+    assert (caught.value.epoch, caught.value.batch) == (1, 6)
+    assert trainer.optimizer.t == 6
+    trainer.interrupt_requested = False
+    trainer.train(max_epochs=2)
+    reference = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    reference.fit(X, y, epochs=2, batch_size=4, learning_rate=0.1)
+    np.testing.assert_allclose(flat(net), flat(reference), rtol=0, atol=1e-12)
