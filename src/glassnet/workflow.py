@@ -277,6 +277,12 @@ def features_for(model: Model, path: str):
     return data_module.numeric_columns(path, header, body, order, 2 if has_header else 1)
 
 
+def confusion_matrix(truth, predicted, n_classes: int) -> np.ndarray:
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(truth, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
+    return matrix
+
+
 def check_export_target(source: str, target: str) -> None:
     """Refuse an export target that would overwrite a different kind of file: one that does not end in
     ``.onnx``, or a glassnet model or checkpoint file (the source itself included)."""

@@ -39,7 +39,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action):
         text = action.help or ""
         default = action.default
-        if action.option_strings and "default" not in text and default not in (None, False, argparse.SUPPRESS):
+        shows_nothing = default is None or default is False or default is argparse.SUPPRESS
+        if action.option_strings and "default" not in text and not shows_nothing:
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
             text += f" (default: {shown})"
         return text
