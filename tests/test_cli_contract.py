@@ -191,8 +191,9 @@ def test_unexpected_errors_are_one_line_with_a_report_hint_and_a_traceback_under
 
 
 @pytest.mark.parametrize("args,words", [
-    (["train", "--seed", "-1"], ["--seed", "whole number >= 0"]),
-    (["train", "--target-accuracy", "2"], ["--target-accuracy", "(0, 1]"]),
+    (["train", "--seed", "-1"], ["--seed", "an integer in [0, "]),
+    (["train", "--target-accuracy", "2"], ["--target-accuracy", "a number in [0, 1]"]),
+    (["explain", "--model", "m.npz", "--sample", "-2"], ["--sample", "a row number >= 0"]),
     (["explain", "--learning-rate", "0"], ["--learning-rate", "> 0"]),
     (["playground", "--port", "99999"], ["--port", "1..65535"]),
     (["train", "--optimizer", "adamm"], ["invalid choice: 'adamm'"]),

@@ -18,32 +18,43 @@ def _number(text: str, convert, accept, expected: str):
     return value
 
 
+def constrained(name: str):
+    """An argparse type for the parameter ``name`` of glassnet's one table of constraints
+    (:mod:`glassnet.constraints`), so the command line accepts exactly what the library accepts."""
+    from ..constraints import CONSTRAINTS, check
+
+    constraint = CONSTRAINTS[name]
+
+    def parse(text: str):
+        return _number(text, constraint.kind, lambda value: _passes(check, name, value),
+                       constraint.describe().removesuffix(" or None"))
+
+    parse.__name__ = name
+    return parse
+
+
+def _passes(check, name: str, value) -> bool:
+    try:
+        check(name, value)
+    except ConfigError:
+        return False
+    return True
+
+
 def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 1, "a whole number >= 1")
 
 
-def non_negative_int(text: str) -> int:
-    return _number(text, int, lambda v: v >= 0, "a whole number >= 0")
+def sample_index(text: str) -> int:
+    return _number(text, int, lambda v: v >= 0, "a row number >= 0")
 
 
 def port(text: str) -> int:
     return _number(text, int, lambda v: 1 <= v <= 65535, "a TCP port number 1..65535")
 
 
-def positive_float(text: str) -> float:
-    return _number(text, float, lambda v: 0 < v < float("inf"), "a finite number > 0")
-
-
-def non_negative_float(text: str) -> float:
-    return _number(text, float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
-
-
 def fraction(text: str) -> float:
     return _number(text, float, lambda v: 0.0 <= v < 1.0, "a fraction in [0, 1)")
-
-
-def accuracy(text: str) -> float:
-    return _number(text, float, lambda v: 0.0 < v <= 1.0, "an accuracy in (0, 1], e.g. 0.95")
 
 
 def layer_sizes(text: str) -> tuple:

@@ -5,7 +5,7 @@ written as a unit fixed at 1 and named as a bias (x0 and z0 as in seed 003, z<la
 """
 from __future__ import annotations
 
-from .common import non_negative_int, positive_float
+from .common import constrained, sample_index
 
 NAME = "explain"
 HELP = "every number of a training step (the seed examples: xor-article, dog-breeds)"
@@ -22,9 +22,9 @@ def add_arguments(p) -> None:
     p.add_argument("--model", help="trace one step of this model file instead of a seed example")
     p.add_argument("--dataset", help="with --model: dataset name or file to take the sample from "
                                      "(default: the model's own, read with its stored target column)")
-    p.add_argument("--sample", type=non_negative_int, help="with --model: row number of the sample, from 0 "
+    p.add_argument("--sample", type=sample_index, help="with --model: row number of the sample, from 0 "
                                                            "(default 0)")
-    p.add_argument("--learning-rate", type=positive_float,
+    p.add_argument("--learning-rate", type=constrained("learning_rate"),
                    help="with --model: the step's learning rate (default 0.1; the seed examples use their own)")
     p.add_argument("--format", default="text", choices=["text", "markdown", "html"], help="output format")
 

@@ -9,8 +9,8 @@ from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
-from .common import (accuracy, add_output_flags, check_writable_file, check_writable_folder, fraction, layer_sizes,
-                     non_negative_float, non_negative_int, positive_float, positive_int)
+from .common import (add_output_flags, check_writable_file, check_writable_folder, constrained, fraction, layer_sizes,
+                     positive_int)
 
 NAME = "train"
 HELP = "train a network on a dataset and save the model"
@@ -33,13 +33,13 @@ def add_arguments(p) -> None:
     p.add_argument("--output", choices=ACTIVATIONS.names(), help="output activation (default: softmax, or identity for regression)")
     p.add_argument("--cost", choices=COSTS.names(), help="cost (default: the one matching the output)")
     p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS.names(), help="update rule")
-    p.add_argument("--learning-rate", type=positive_float, default=0.01, help="step size")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="samples per step; --full-batch for batch GD")
+    p.add_argument("--learning-rate", type=constrained("learning_rate"), default=0.01, help="step size")
+    p.add_argument("--batch-size", type=constrained("batch_size"), default=32, help="samples per step; --full-batch for batch GD")
     p.add_argument("--full-batch", action="store_true", help="batch gradient descent: the whole set per step")
-    p.add_argument("--epochs", type=positive_int, default=40, help="passes over the training rows")
+    p.add_argument("--epochs", type=constrained("epochs"), default=40, help="passes over the training rows")
     p.add_argument("--schedule", default="constant", choices=SCHEDULES.names(), help="learning-rate schedule")
-    p.add_argument("--l2", type=non_negative_float, default=0.0, help="L2 penalty on the weights")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the weights, the split and the shuffling")
+    p.add_argument("--l2", type=constrained("l2"), default=0.0, help="L2 penalty on the weights")
+    p.add_argument("--seed", type=constrained("seed"), default=0, help="seed of the weights, the split and the shuffling")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
     p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
@@ -48,15 +48,15 @@ def add_arguments(p) -> None:
     p.add_argument("--validation-fraction", type=fraction,
                    help="share of rows held out for validation (default 0.1; 0 for xor, and, or)")
     p.add_argument("--no-standardize", action="store_true", help="do not standardise the features")
-    p.add_argument("--early-stopping", type=positive_int, metavar="PATIENCE",
+    p.add_argument("--early-stopping", type=constrained("patience"), metavar="PATIENCE",
                    help="stop after this many epochs without a better validation loss")
-    p.add_argument("--target-accuracy", type=accuracy, help="stop once the training accuracy reaches this (0..1]")
+    p.add_argument("--target-accuracy", type=constrained("target_accuracy"), help="stop once the training accuracy reaches this (0..1)")
     p.add_argument("--out", default="model.npz", help="model file to write")
     p.add_argument("--plots", metavar="DIR", help="write PNG plots here: curves, network and, for classification, "
                    "the confusion matrix (and the decision boundary for 2-D data)")
     p.add_argument("--checkpoint", metavar="FILE", help="save the run here (every --checkpoint-every epochs and on "
                    "Ctrl-C); default on Ctrl-C: OUT.ckpt")
-    p.add_argument("--checkpoint-every", type=positive_int, metavar="N", help="save a checkpoint every N epochs")
+    p.add_argument("--checkpoint-every", type=constrained("checkpoint_every"), metavar="N", help="save a checkpoint every N epochs")
     p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint (its settings win)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_output_flags(p)
