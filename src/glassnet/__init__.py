@@ -6,9 +6,8 @@ from .errors import (ConfigError, DataError, GlassnetError, LabelError, ModelFil
 from .gradcheck import gradient_check, relative_error
 from .initializers import INITIALIZERS, get_initializer
 from .layers import Dense
-from .modelfile import Model
+from .modelfile import Model, save
 from .modelfile import load_model as load
-from .modelfile import save_model as save
 from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Momentum, Nesterov, Optimizer, get_optimizer
 from .schedules import SCHEDULES, get_schedule

@@ -100,6 +100,13 @@ def save_model(path: str, model: Model | Network, kind: str = "model") -> None:
     atomic_write(path, model_to_bytes(model, kind))
 
 
+def save(model: Model | Network, path: str) -> None:
+    """``glassnet.save(net, "net.npz")``: a network or a model (with its preprocessing, class labels and
+    feature names) saved as a model file; the object first, as in ``torch.save`` and ``joblib.dump``.
+    Read it back with ``glassnet.load(path)``, which returns a :class:`Model`."""
+    save_model(path, model)
+
+
 def model_to_bytes(model: Model | Network, kind: str = "model") -> bytes:
     """The model-file bytes of ``model`` (or a bare network), as :func:`save_model` writes them."""
 
