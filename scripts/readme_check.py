@@ -33,13 +33,13 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRINTS = re.compile(r"#\s*prints:\s*(.*)$")
 RECORDER = '''
-import builtins, io, json, sys
+import builtins, inspect, io, json
 _calls = []
 _print = builtins.print
 def print(*args, **kwargs):
     buffer = io.StringIO()
     _print(*args, **{**kwargs, "file": buffer})
-    _calls.append([sys._getframe(1).f_lineno, buffer.getvalue()])
+    _calls.append([inspect.currentframe().f_back.f_lineno, buffer.getvalue()])
     _print(*args, **kwargs)
 builtins.print = print
 import atexit

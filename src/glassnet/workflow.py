@@ -239,6 +239,8 @@ def data_for(model: Model, name: str, target=None):
     where the file has a header), labels mapped through its class labels (see :mod:`glassnet.contract`)."""
     task = model.network.task
     if name in data_module.names() and not os.path.isfile(name):
+        if target is not None:
+            raise ConfigError(f"{name} is a built-in dataset with a fixed target; --target applies to files")
         dataset = data_module.load(name)
     else:
         if target is None and model.target is not None and _has_header(name):

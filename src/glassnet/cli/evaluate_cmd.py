@@ -32,6 +32,13 @@ def run(args) -> int:
     from ..workflow import data_for, settings_of, split_of
     from . import emit
 
+    from ..errors import ConfigError
+
+    if args.dataset and args.split:
+        raise ConfigError("--split picks rows of the model's own dataset; with --dataset every row is used")
+    if args.target and not args.dataset:
+        raise ConfigError("--target applies to a file given with --dataset; the model's own data uses its "
+                          "stored target column")
     model = load_model(args.model)
     if args.dataset:
         X, y = data_for(model, args.dataset, args.target)
