@@ -91,6 +91,10 @@ def check_writable_file(path: str, option: str) -> None:
 
 def check_writable_folder(path: str, option: str) -> None:
     """Create ``path`` if needed and refuse it, before any work is done, if it cannot take new files."""
+    import importlib.util
+
+    if option == "--plots" and importlib.util.find_spec("matplotlib") is None:
+        raise ConfigError("--plots needs matplotlib: pip install 'glassnet[plot]'")
     if os.path.exists(path) and not os.path.isdir(path):
         raise ConfigError(f"{option} {path!r} is a file, not a folder")
     try:
