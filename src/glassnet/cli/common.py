@@ -91,10 +91,6 @@ def check_writable_file(path: str, option: str) -> None:
 
 def check_writable_folder(path: str, option: str) -> None:
     """Create ``path`` if needed and refuse it, before any work is done, if it cannot take new files."""
-    import importlib.util
-
-    if option == "--plots" and importlib.util.find_spec("matplotlib") is None:
-        raise ConfigError("--plots needs matplotlib: pip install 'glassnet[plot]'")
     if os.path.exists(path) and not os.path.isdir(path):
         raise ConfigError(f"{option} {path!r} is a file, not a folder")
     try:
@@ -103,3 +99,11 @@ def check_writable_folder(path: str, option: str) -> None:
         raise ConfigError(f"{option} {path!r}: cannot create the folder ({exc.strerror})") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise ConfigError(f"{option} {path!r}: the folder is not writable")
+
+
+def check_plotting_available() -> None:
+    """Refuse --plots before training when matplotlib (the plot extra) is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ConfigError("--plots needs matplotlib: pip install 'glassnet[plot]'")

@@ -9,7 +9,7 @@ from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
-from .common import (add_output_flags, check_writable_file, check_writable_folder, constrained, fraction, layer_sizes,
+from .common import (add_output_flags, check_plotting_available, check_writable_file, check_writable_folder, constrained, fraction, layer_sizes,
                      positive_int)
 
 NAME = "train"
@@ -73,6 +73,7 @@ def run(args) -> int:
 
     check_writable_file(args.out, "--out")
     if args.plots:
+        check_plotting_available()
         check_writable_folder(args.plots, "--plots")
     checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
     callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
