@@ -210,6 +210,7 @@ def test_argument_errors_are_one_line_without_a_usage_block(args, words):
      ["'bce' does not fit a softmax"]),
     (["train", "--dataset", "xor", "--output", "sigmoid", "--cost", "cross_entropy", "--quiet"],
      ["does not fit a sigmoid"]),
+    (["train", "--dataset", "iris", "--target", "species", "--quiet"], ["iris is a built-in dataset"]),
     (["explain", "xor-article", "--model", "x.npz"], ["not both"]),
     (["explain", "xor-article", "--sample", "2"], ["--sample only apply with --model"]),
     (["evaluate", "m.npz", "--dataset", "iris", "--split", "all"], ["with --dataset every row is used"]),

@@ -79,6 +79,9 @@ def load_dataset(settings: TrainSettings) -> data_module.Dataset:
     """The dataset the settings name: a built-in set, or a file read with the stored target column and task."""
     if settings.target is None and settings.task == "auto":
         return data_module.load(settings.dataset, seed=settings.seed, n_samples=settings.n_samples)
+    if settings.dataset in data_module.names() and not os.path.isfile(settings.dataset):
+        raise ConfigError(f"{settings.dataset} is a built-in dataset with a fixed target and task; --target and "
+                          f"--task apply to files")
     return data_module.load_file(settings.dataset, settings.target, settings.task)
 
 
