@@ -14,6 +14,7 @@ import numpy as np
 
 from . import data as data_module
 from .contract import align_columns, column_order, encode_labels
+from .datasets import DATASETS
 from .errors import ConfigError, DataError
 from .modelfile import Model, is_model_file
 from .network import Network
@@ -37,7 +38,7 @@ class TrainSettings:
     l2: float = 0.0
     seed: int = 0
     dtype: str = "float32"
-    test_fraction: float | None = None        # None: 0.2, or 0 for the truth tables (ALL_ROWS_DATASETS)
+    test_fraction: float | None = None        # None: 0.2, or 0 for the tiny truth tables (xor, and, or)
     validation_fraction: float | None = None  # None: 0.1, or 0 for the truth tables
     standardize: bool = True
     early_stopping: int | None = None
@@ -46,8 +47,6 @@ class TrainSettings:
     device: str = "cpu"
 
 
-#: datasets too small to hold rows out: by default they train and report on every row (and say so)
-ALL_ROWS_DATASETS = ("xor", "and", "or")
 DEFAULT_TEST_FRACTION, DEFAULT_VALIDATION_FRACTION = 0.2, 0.1
 
 
@@ -64,15 +63,22 @@ class TrainResult:
 
 def resolve_fractions(settings: TrainSettings) -> tuple[TrainSettings, list[str]]:
     """Settings with the test and validation fractions filled in, and a note when a tiny set keeps every row."""
-    tiny = settings.dataset in ALL_ROWS_DATASETS
+    tiny = is_tiny(settings.dataset)
     test = settings.test_fraction if settings.test_fraction is not None else (0.0 if tiny else DEFAULT_TEST_FRACTION)
     validation = settings.validation_fraction if settings.validation_fraction is not None else (
         0.0 if tiny else DEFAULT_VALIDATION_FRACTION)
     notes = []
     if tiny and test == 0 and validation == 0:
-        notes.append(f"{settings.dataset} has only 4 rows: trained and evaluated on all of them (nothing held out; "
-                     f"--test-fraction holds rows out)")
+        n_rows = data_module.load(settings.dataset).X.shape[0]
+        notes.append(f"{settings.dataset} has only {n_rows} rows: trained and evaluated on all of them "
+                     f"(nothing held out; --test-fraction holds rows out)")
     return dataclasses.replace(settings, test_fraction=test, validation_fraction=validation), notes
+
+
+def is_tiny(name: str) -> bool:
+    """Whether a built-in dataset is too small to hold rows out (the registry marks xor, and, or): by default
+    it trains and reports on every row, and says so."""
+    return name in DATASETS and not os.path.isfile(name) and bool(DATASETS.info(name).get("tiny"))
 
 
 def load_dataset(settings: TrainSettings) -> data_module.Dataset:

@@ -10,7 +10,6 @@ it, with the traceback shown only under ``--debug``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -67,11 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
                              help="show the traceback of an unexpected error")
         command.set_defaults(run=module.run)
     return parser
-
-
-def emit(result, as_json: bool, text: str) -> None:
-    """Print the result: JSON when asked, the human text otherwise."""
-    print(json.dumps(result, indent=2, default=str) if as_json else text)
 
 
 def main(argv=None) -> int:

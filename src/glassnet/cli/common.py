@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 
 from ..errors import ConfigError
@@ -107,3 +108,8 @@ def check_plotting_available() -> None:
 
     if importlib.util.find_spec("matplotlib") is None:
         raise ConfigError("--plots needs matplotlib: pip install 'glassnet[plot]'")
+
+
+def emit(result, as_json: bool, text: str) -> None:
+    """Print the result: JSON when asked, the human text otherwise."""
+    print(json.dumps(result, indent=2, default=str) if as_json else text)

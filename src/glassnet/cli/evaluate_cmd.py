@@ -28,11 +28,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from ..errors import ConfigError
     from ..modelfile import load_model
     from ..workflow import data_for, settings_of, split_of
-    from . import emit
-
-    from ..errors import ConfigError
+    from .common import emit
 
     if args.dataset and args.split:
         raise ConfigError("--split picks rows of the model's own dataset; with --dataset every row is used")

@@ -19,7 +19,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..modelfile import describe
-    from . import emit
+    from .common import emit
 
     info = describe(args.model)
     text = "\n".join([

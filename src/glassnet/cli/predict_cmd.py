@@ -30,7 +30,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..modelfile import load_model
     from ..workflow import features_for, probability_columns
-    from . import emit
+    from .common import emit
 
     model = load_model(args.model)
     X = features_for(model, args.input)

@@ -9,8 +9,8 @@ from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
-from .common import (add_output_flags, check_plotting_available, check_writable_file, check_writable_folder, constrained, fraction, layer_sizes,
-                     positive_int)
+from .common import (add_output_flags, check_plotting_available, check_writable_file, check_writable_folder,
+                     constrained, fraction, layer_sizes, positive_int)
 
 NAME = "train"
 HELP = "train a network on a dataset and save the model"
@@ -105,7 +105,7 @@ def run(args) -> int:
         from ..plots import write_training_plots
 
         summary["plots"] = write_training_plots(args.plots, result)
-    from . import emit
+    from .common import emit
 
     emit(summary, args.json, _text(summary))
     return 0
