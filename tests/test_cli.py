@@ -105,7 +105,7 @@ def test_explain_seed_examples():
 
 
 @pytest.mark.parametrize("args,words", [
-    (["train", "--epochs", "0"], ["--epochs", "expected an integer >= 1"]),
+    (["train", "--epochs", "0"], ["--epochs", ">= 1", "got 0"]),
     (["train", "--learning-rate", "-1"], ["--learning-rate", "finite number > 0"]),
     (["train", "--activation", "sigmod"], ["invalid choice: 'sigmod'", "sigmoid"]),
     (["train", "--layers", "20,x"], ["hidden sizes"]),
