@@ -1,10 +1,11 @@
-"""Playground sessions: one network, trainer and training thread per browser tab.
+"""Playground sessions: one network and trainer per browser tab, trained in short chunks (see lifetime.py).
 
 Everything here is library code the server calls; the math is the engine's (never re-implemented in the page).
 """
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import threading
 import time
@@ -15,20 +16,21 @@ import numpy as np
 from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
-from ..errors import ConfigError, GlassnetError
+from ..errors import ConfigError, GlassnetError, ModelFileError, TrainingInterrupted
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
 from ..optimizers import OPTIMIZERS
 from ..trace import StepTrace, UnitNames, rank_dials
-from ..training import Trainer
+from ..training import Callback, Trainer
 
 DATASETS = ["xor", "and", "or", "moons", "circles", "spirals", "blobs", "digits"]
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64}
-IDLE_SECONDS = 20 * 60     # a session nobody has touched for this long is deleted
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
 GRID = 40           # decision-boundary resolution
 UNIT_GRID = 16      # per-hidden-unit heat map resolution
 SNAPSHOT_WEIGHTS = 5000
+MAX_UPLOAD_BYTES = 4 * 2 ** 20  # a model file the page may upload (the largest playground network is ~0.3 MB)
+STEP_ROWS = 8       # a step-through answer carries the first rows of the batch (the page shows the first)
 
 
 def options() -> dict:
@@ -82,18 +84,32 @@ def parse_config(config) -> dict:
     }
 
 
+class ChunkDeadline(Callback):
+    """Asks the trainer to stop after the batch that passes the session's chunk deadline."""
+
+    def __init__(self, session: "Session"):
+        self.session = session
+
+    def on_batch_end(self, trainer, epoch, batch, loss):
+        if time.monotonic() >= self.session.chunk_deadline:
+            trainer.request_interrupt()
+
+
 class Session:
     """A network being trained for one tab."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, wake=None):
         self.id = uuid.uuid4().hex
+        self.token = secrets.token_urlsafe(24)  # the page sends it with every change; never put in a URL
         self.config = parse_config(config)
         self.lock = threading.RLock()
         self.running = False
-        self.thread: threading.Thread | None = None
+        self.wake = wake or (lambda: None)     # tells the training worker this session wants to run
         self.version = 0
         self.touched = time.monotonic()
+        self.client, self.released_at = "local", None
         self.error: str | None = None
+        self.chunk_deadline = 0.0
         self.reset()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
@@ -120,8 +136,10 @@ class Session:
 
     def _new_trainer(self) -> None:
         c = self.config
-        self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
+        self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)),
+                               callbacks=[ChunkDeadline(self)])
         self.x_engine, self.y_engine = self.network.check_xy(self.X, self.y)
+        self.validation_engine = None if self.validation is None else self.network.check_xy(*self.validation)
 
     def bump(self) -> None:
         """A new state to publish (training is not activity: only requests from the page touch a session)."""
@@ -129,37 +147,51 @@ class Session:
 
     def start(self) -> None:
         with self.lock:
-            if self.running:
-                return
-            self.running = True
-            self.thread = threading.Thread(target=self._train_loop, name=f"glassnet-{self.id[:8]}", daemon=True)
-            self.thread.start()
+            if not self.running:
+                self.running, self.error = True, None
+                self.bump()
+        self.wake()
 
     def pause(self) -> None:
-        self.running = False
-        thread = self.thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
-        self.thread = None
+        """Stop training; returns once the chunk in progress (at most a few ms) has finished."""
+        with self.lock:  # the worker holds it for a whole chunk
+            if self.running:
+                self.running = False
+                self.bump()
 
-    def _train_loop(self) -> None:
-        """Train in chunks of about 50 ms, publishing a new version after each chunk."""
-        validation = None if self.validation is None else self.network.check_xy(*self.validation)
-        while self.running:
+    def train_chunk(self, seconds: float) -> None:
+        """Train for about ``seconds`` (whole batches; an epoch may stop part way and go on next time).
+
+        Called by the training worker only; a chunk holds the session's lock, so nothing sees a half step.
+        """
+        with self.lock:
+            if not self.running:
+                return
             if time.monotonic() - self.touched > UNWATCHED_SECONDS:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
-                break
-            with self.lock:
-                deadline = time.monotonic() + 0.05
-                try:
-                    while time.monotonic() < deadline and self.running:
-                        self.trainer.epoch += 1
-                        logs = self.trainer.run_epoch(self.x_engine, self.y_engine, validation)
-                        self.trainer.history.record(logs)
-                except GlassnetError as exc:
-                    self.error, self.running = str(exc), False
                 self.bump()
-            time.sleep(0.005)
+                return
+            self.chunk_deadline = time.monotonic() + seconds
+            try:
+                while self.running and time.monotonic() < self.chunk_deadline:
+                    if not self.train_until_deadline():
+                        break
+            except GlassnetError as exc:
+                self.error, self.running = str(exc), False
+            self.bump()
+
+    def train_until_deadline(self) -> bool:
+        """Run the current epoch until it ends (True) or the chunk's deadline stops it after a batch (False)."""
+        trainer = self.trainer
+        trainer.interrupt_requested = False
+        if trainer.progress is None:
+            trainer.epoch += 1
+        try:
+            logs = trainer.run_epoch(self.x_engine, self.y_engine, self.validation_engine)
+        except TrainingInterrupted:
+            return False
+        trainer.history.record(logs)
+        return True
 
     # ---- what the page shows -----------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -231,19 +263,8 @@ class Session:
                                         self.dataset.feature_names, {"playground": self.config}))
 
     def load_bytes(self, content: bytes) -> None:
-        if len(content) > 64 * 2 ** 20:
-            raise ConfigError("model file too large for the playground (64 MB at most)")
+        model = read_uploaded_model(content)
         self.pause()
-        folder = tempfile.mkdtemp(prefix="glassnet-")
-        path = os.path.join(folder, "upload.npz")
-        try:
-            with open(path, "wb") as handle:
-                handle.write(content)
-            model = load_model(path)
-        finally:
-            if os.path.exists(path):
-                os.unlink(path)
-            os.rmdir(folder)
         with self.lock:
             if model.network.n_inputs != self.X.shape[1] or model.network.n_outputs != self.network.n_outputs:
                 raise ConfigError(f"this model has {model.network.n_inputs} inputs and {model.network.n_outputs} "
@@ -255,16 +276,46 @@ class Session:
             self.bump()
 
 
+UPLOAD_NAME = "the uploaded model file"
+
+
+def read_uploaded_model(content: bytes) -> Model:
+    """Load a model file sent by the page through the hardened loader; errors name no server path.
+
+    The bytes go to a private temporary folder (the loader reads files), which is removed afterwards.
+    Anything the loader did not foresee in a hostile file is still a ModelFileError, never a crash.
+    """
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ModelFileError(f"{UPLOAD_NAME} is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB")
+    with tempfile.TemporaryDirectory(prefix="glassnet-upload-") as folder:
+        path = os.path.join(folder, "model.npz")
+        with open(path, "wb") as handle:
+            handle.write(content)
+        try:
+            return load_model(path)
+        except GlassnetError as exc:
+            raise ModelFileError(str(exc).replace(path, UPLOAD_NAME)) from None
+        except (LookupError, ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+            raise ModelFileError(f"{UPLOAD_NAME} is malformed ({type(exc).__name__})") from None
+
+
 def _array(a) -> list:
     return np.asarray(a, dtype=float).tolist()
 
 
-def trace_json(trace: StepTrace) -> dict:
-    """The trace's numbers as plain JSON lists (per layer: a, z, delta, W before/after, gradients)."""
+def trace_json(trace: StepTrace, rows: int = STEP_ROWS) -> dict:
+    """The trace's numbers as plain JSON lists (per layer: a, z, delta, W before/after, gradients).
+
+    Per-sample arrays (x, y, a, z, delta) carry only the batch's first ``rows`` rows, so the answer stays
+    small (under 2 MB for the largest network the playground builds) whatever the batch size.
+    """
+    first = slice(0, rows)
     return {"learning_rate": trace.learning_rate, "cost_before": trace.cost_before, "cost_after": trace.cost_after,
-            "cost": trace.cost_name, "x": _array(trace.x), "y": _array(trace.y),
-            "layers": [{"index": r.index, "activation": r.activation, "a": _array(r.a), "z": _array(r.z),
-                        "delta": _array(r.delta), "W": _array(r.W), "b": _array(r.b), "grad_W": _array(r.grad_W),
+            "cost": trace.cost_name, "batch_rows": int(trace.x.shape[0]), "rows_shown": min(rows, trace.x.shape[0]),
+            "x": _array(trace.x[first]), "y": _array(trace.y[first]),
+            "layers": [{"index": r.index, "activation": r.activation, "a": _array(r.a[first]),
+                        "z": _array(r.z[first]), "delta": _array(r.delta[first]), "W": _array(r.W), "b": _array(r.b),
+                        "grad_W": _array(r.grad_W),
                         "grad_b": _array(r.grad_b), "W_new": _array(r.W_new), "b_new": _array(r.b_new)}
                        for r in trace.layers],
             "dials": [dial_json(d) for d in trace.dials(8)]}
@@ -273,47 +324,3 @@ def trace_json(trace: StepTrace) -> dict:
 def dial_json(dial) -> dict:
     return {"name": dial.name, "layer": dial.layer, "value": dial.value, "gradient": dial.gradient,
             "direction": dial.direction, "step": dial.step}
-
-
-class SessionStore:
-    """All live sessions, with an idle timeout and a cap on their number."""
-
-    def __init__(self, idle_seconds: float = IDLE_SECONDS, limit: int = LIMITS["sessions"]):
-        self.sessions: dict[str, Session] = {}
-        self.idle_seconds, self.limit = idle_seconds, limit
-        self.lock = threading.Lock()
-
-    def create(self, config) -> Session:
-        self.clean()
-        with self.lock:
-            if len(self.sessions) >= self.limit:
-                raise OverflowError(f"too many playground sessions ({self.limit}); close a tab or try later")
-        session = Session(config)
-        with self.lock:
-            self.sessions[session.id] = session
-        return session
-
-    def get(self, session_id: str) -> Session | None:
-        session = self.sessions.get(session_id)
-        if session is not None:
-            session.touched = time.monotonic()
-        return session
-
-    def remove(self, session_id: str) -> bool:
-        with self.lock:
-            session = self.sessions.pop(session_id, None)
-        if session is not None:
-            session.pause()
-        return session is not None
-
-    def clean(self) -> int:
-        """Drop sessions idle for longer than ``idle_seconds``; returns how many."""
-        now = time.monotonic()
-        stale = [sid for sid, s in list(self.sessions.items()) if now - s.touched > self.idle_seconds]
-        for sid in stale:
-            self.remove(sid)
-        return len(stale)
-
-    def close(self) -> None:
-        for sid in list(self.sessions):
-            self.remove(sid)
