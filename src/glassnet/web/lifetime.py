@@ -22,7 +22,9 @@ IDLE_SECONDS = 20 * 60       # a session nobody has touched for this long is del
 EARLY_IDLE_SECONDS = 60      # ... or for this long, once the store is three quarters full
 RELEASE_GRACE = 15           # a released session is kept this long for a reload to claim it
 PER_CLIENT = 32              # sessions one client address may hold
-CHUNK_SECONDS = 0.02         # training time a session gets per turn; pause waits at most this long
+CHUNK_SECONDS = 0.02         # training time a session gets per turn
+ROUND_GAP = 0.001            # pause after each round of chunks (a lock is not fair: without it, a request
+                             # waiting for a session's lock could wait for as long as the session trains)
 
 
 class SessionNotFound(LookupError):
@@ -71,7 +73,7 @@ class TrainingWorker:
                 continue
             for session in sessions:
                 session.train_chunk(self.chunk_seconds)
-                time.sleep(0)  # let the server's thread answer between chunks
+            time.sleep(ROUND_GAP)  # the session locks stay free a moment: requests waiting for one get it
 
 
 class SessionStore:

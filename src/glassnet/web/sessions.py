@@ -85,13 +85,13 @@ def parse_config(config) -> dict:
 
 
 class ChunkDeadline(Callback):
-    """Asks the trainer to stop after the batch that passes the session's chunk deadline."""
+    """Asks the trainer to stop after the batch that passes the session's chunk deadline, or a pause."""
 
     def __init__(self, session: "Session"):
         self.session = session
 
     def on_batch_end(self, trainer, epoch, batch, loss):
-        if time.monotonic() >= self.session.chunk_deadline:
+        if not self.session.running or time.monotonic() >= self.session.chunk_deadline:
             trainer.request_interrupt()
 
 
@@ -153,10 +153,10 @@ class Session:
         self.wake()
 
     def pause(self) -> None:
-        """Stop training; returns once the chunk in progress (at most a few ms) has finished."""
-        with self.lock:  # the worker holds it for a whole chunk
-            if self.running:
-                self.running = False
+        """Stop training; returns once the batch in progress has finished."""
+        was_running, self.running = self.running, False  # the chunk in progress stops after its batch
+        with self.lock:  # ... and holds the lock until then
+            if was_running:
                 self.bump()
 
     def train_chunk(self, seconds: float) -> None:
