@@ -16,16 +16,17 @@ import numpy as np
 from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
-from ..errors import ConfigError, GlassnetError, ModelFileError, TrainingInterrupted
+from ..errors import ConfigError, GlassnetError, ModelFileError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
 from ..optimizers import OPTIMIZERS
 from ..trace import StepTrace, UnitNames, rank_dials
-from ..training import Callback, Trainer
+from ..training import Trainer
 
 DATASETS = ["xor", "and", "or", "moons", "circles", "spirals", "blobs", "digits"]
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64}
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
+PAUSE_SECONDS = 0.005      # training runs this long at most between two looks at the running flag
 GRID = 40           # decision-boundary resolution
 UNIT_GRID = 16      # per-hidden-unit heat map resolution
 SNAPSHOT_WEIGHTS = 5000
@@ -84,17 +85,6 @@ def parse_config(config) -> dict:
     }
 
 
-class ChunkDeadline(Callback):
-    """Asks the trainer to stop after the batch that passes the session's chunk deadline, or a pause."""
-
-    def __init__(self, session: "Session"):
-        self.session = session
-
-    def on_batch_end(self, trainer, epoch, batch, loss):
-        if not self.session.running or time.monotonic() >= self.session.chunk_deadline:
-            trainer.request_interrupt()
-
-
 class Session:
     """A network being trained for one tab."""
 
@@ -109,7 +99,7 @@ class Session:
         self.touched = time.monotonic()
         self.client, self.released_at = "local", None
         self.error: str | None = None
-        self.chunk_deadline = 0.0
+        self.step_seconds = 1e-3  # how long one training step takes here (a running estimate)
         self.reset()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
@@ -135,11 +125,10 @@ class Session:
             self.bump()
 
     def _new_trainer(self) -> None:
+        """A trainer with its run begun: the worker's chunks go on with it (begin checks the data once)."""
         c = self.config
-        self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)),
-                               callbacks=[ChunkDeadline(self)])
-        self.x_engine, self.y_engine = self.network.check_xy(self.X, self.y)
-        self.validation_engine = None if self.validation is None else self.network.check_xy(*self.validation)
+        self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
+        self.trainer.begin(self.X, self.y, self.validation)
 
     def bump(self) -> None:
         """A new state to publish (training is not activity: only requests from the page touch a session)."""
@@ -153,17 +142,17 @@ class Session:
         self.wake()
 
     def pause(self) -> None:
-        """Stop training; returns once the batch in progress has finished."""
-        was_running, self.running = self.running, False  # the chunk in progress stops after its batch
+        """Stop training; returns once the steps in progress (about PAUSE_SECONDS) have finished."""
+        was_running, self.running = self.running, False  # the chunk in progress stops at its next look
         with self.lock:  # ... and holds the lock until then
             if was_running:
                 self.bump()
 
     def train_chunk(self, seconds: float) -> None:
-        """Train for about ``seconds`` (whole batches; an epoch may stop part way and go on next time).
-
-        Called by the training worker only; a chunk holds the session's lock, so nothing sees a half step.
-        """
+        """Train for about ``seconds``: whole steps through ``Trainer.train(max_steps=...)``, a few
+        milliseconds' worth at a time so a pause waits for no more than that; an epoch may stop part way
+        and go on at the next chunk. Called by the training worker only; it holds the session's lock, so
+        nothing sees a half-made step."""
         with self.lock:
             if not self.running:
                 return
@@ -171,27 +160,15 @@ class Session:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
                 self.bump()
                 return
-            self.chunk_deadline = time.monotonic() + seconds
+            deadline = time.monotonic() + seconds
             try:
-                while self.running and time.monotonic() < self.chunk_deadline:
-                    if not self.train_until_deadline():
-                        break
+                while self.running and (now := time.monotonic()) < deadline:
+                    steps = max(1, int(min(deadline - now, PAUSE_SECONDS) / self.step_seconds))
+                    self.trainer.train(max_steps=steps)
+                    self.step_seconds = 0.5 * self.step_seconds + 0.5 * (time.monotonic() - now) / steps
             except GlassnetError as exc:
                 self.error, self.running = str(exc), False
             self.bump()
-
-    def train_until_deadline(self) -> bool:
-        """Run the current epoch until it ends (True) or the chunk's deadline stops it after a batch (False)."""
-        trainer = self.trainer
-        trainer.interrupt_requested = False
-        if trainer.progress is None:
-            trainer.epoch += 1
-        try:
-            logs = trainer.run_epoch(self.x_engine, self.y_engine, self.validation_engine)
-        except TrainingInterrupted:
-            return False
-        trainer.history.record(logs)
-        return True
 
     # ---- what the page shows -----------------------------------------------------------------------
     def snapshot(self) -> dict:
