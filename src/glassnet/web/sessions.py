@@ -31,6 +31,7 @@ GRID = 40           # decision-boundary resolution
 UNIT_GRID = 16      # per-hidden-unit heat map resolution
 SNAPSHOT_WEIGHTS = 5000
 MAX_UPLOAD_BYTES = 4 * 2 ** 20  # a model file the page may upload (the largest playground network is ~0.3 MB)
+STEP_UNITS = 16     # ... and, for a network too large to send whole, each layer's first 16 x 16 weights
 STEP_ROWS = 8       # a step-through answer carries the first rows of the batch (the page shows the first)
 
 
@@ -283,17 +284,25 @@ def _array(a) -> list:
 def trace_json(trace: StepTrace, rows: int = STEP_ROWS) -> dict:
     """The trace's numbers as plain JSON lists (per layer: a, z, delta, W before/after, gradients).
 
-    Per-sample arrays (x, y, a, z, delta) carry only the batch's first ``rows`` rows, so the answer stays
-    small (under 2 MB for the largest network the playground builds) whatever the batch size.
+    Per-sample arrays (x, y, a, z, delta) carry only the batch's first ``rows`` rows. A network with more
+    than SNAPSHOT_WEIGHTS weights sends each layer's first STEP_UNITS x STEP_UNITS weights (the units the
+    page draws) with norms of the whole matrices: the answer stays under ~0.3 MB, encoded in milliseconds,
+    whatever the batch size or network (every weight of 6 x 64 units took 1.6 MB and 0.3 s to encode).
     """
     first = slice(0, rows)
+    whole = sum(r.W.size for r in trace.layers) <= SNAPSHOT_WEIGHTS
+    units = slice(None) if whole else slice(0, STEP_UNITS)
     return {"learning_rate": trace.learning_rate, "cost_before": trace.cost_before, "cost_after": trace.cost_after,
             "cost": trace.cost_name, "batch_rows": int(trace.x.shape[0]), "rows_shown": min(rows, trace.x.shape[0]),
+            "weights_shown": "all" if whole else f"the first {STEP_UNITS} x {STEP_UNITS} of each layer",
             "x": _array(trace.x[first]), "y": _array(trace.y[first]),
             "layers": [{"index": r.index, "activation": r.activation, "a": _array(r.a[first]),
-                        "z": _array(r.z[first]), "delta": _array(r.delta[first]), "W": _array(r.W), "b": _array(r.b),
-                        "grad_W": _array(r.grad_W),
-                        "grad_b": _array(r.grad_b), "W_new": _array(r.W_new), "b_new": _array(r.b_new)}
+                        "z": _array(r.z[first]), "delta": _array(r.delta[first]),
+                        "W": _array(r.W[units, units]), "b": _array(r.b[units]),
+                        "grad_W": _array(r.grad_W[units, units]), "grad_b": _array(r.grad_b[units]),
+                        "W_new": _array(r.W_new[units, units]), "b_new": _array(r.b_new[units]),
+                        "norms": {"W": float(np.linalg.norm(r.W)), "grad_W": float(np.linalg.norm(r.grad_W)),
+                                  "W_new": float(np.linalg.norm(r.W_new))}}
                        for r in trace.layers],
             "dials": [dial_json(d) for d in trace.dials(8)]}
 
