@@ -224,18 +224,28 @@ def test_a_hostile_model_upload_is_a_plain_400(server_process, content):
 
 
 def test_a_zip_bomb_upload_is_refused_before_it_is_unpacked(server_process, memory_kib):
+    """1 MB on the wire, a well-formed header declaring W1 as 1 GiB of float64 zeros, and a .npy entry
+    that really unpacks to that: refused from the archive's directory, without unpacking."""
     url, pid = server_process
     session = _create(url, dataset="xor")
-    buffer = io.BytesIO()
+    n = 2 ** 27  # float64 numbers: 1 GiB
+    meta = json.dumps({"format": "glassnet-model", "format_version": 1, "kind": "model",
+                       "arrays": {"W1": {"shape": [n], "dtype": "<f8"}}}).encode()
+    buffer, zeros = io.BytesIO(), bytes(MIB)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("meta.npy", b"\0" * (1024 * MIB))  # 1 GiB of zeros: about 1 MB packed
-        archive.writestr("meta_sha256.npy", b"0")
+        for name, array in (("meta", np.frombuffer(meta, np.uint8)), ("meta_sha256", np.zeros(64, np.uint8))):
+            with archive.open(f"{name}.npy", "w") as entry:
+                np.lib.format.write_array(entry, array)
+        with archive.open("W1.npy", "w", force_zip64=True) as bomb:
+            np.lib.format.write_array_header_1_0(bomb, {"descr": "<f8", "fortran_order": False, "shape": (n,)})
+            for _ in range(1024):
+                bomb.write(zeros)
     content = buffer.getvalue()
     assert len(content) < 2 * MIB
     response = _grows_less_than(memory_kib, pid, 50, lambda: httpx.post(
         f"{url}/api/sessions/{session['id']}/model", content=content, headers={"X-Glassnet-Token": session["token"]},
         timeout=60))
-    assert response.status_code == 400 and response.json()["error"].startswith("the uploaded model file")
+    assert response.status_code == 400 and "would unpack to 1,073,74" in response.json()["error"]
 
 
 def test_one_training_thread_whatever_the_races(server):

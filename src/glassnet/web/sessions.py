@@ -4,12 +4,14 @@ Everything here is library code the server calls; the math is the engine's (neve
 """
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import tempfile
 import threading
 import time
 import uuid
+import zipfile
 
 import numpy as np
 
@@ -30,7 +32,9 @@ PAUSE_SECONDS = 0.005      # training runs this long at most between two looks a
 GRID = 40           # decision-boundary resolution
 UNIT_GRID = 16      # per-hidden-unit heat map resolution
 SNAPSHOT_WEIGHTS = 5000
-MAX_UPLOAD_BYTES = 4 * 2 ** 20  # a model file the page may upload (the largest playground network is ~0.3 MB)
+MAX_UPLOAD_BYTES = 4 * 2 ** 20     # a model file the page may upload (the largest playground network is ~0.3 MB)
+MAX_UNPACKED_BYTES = 8 * 2 ** 20   # ... and what its entries may unpack to together
+MAX_UPLOAD_ENTRIES = 64
 STEP_UNITS = 16     # ... and, for a network too large to send whole, each layer's first 16 x 16 weights
 STEP_ROWS = 8       # a step-through answer carries the first rows of the batch (the page shows the first)
 
@@ -265,6 +269,7 @@ def read_uploaded_model(content: bytes) -> Model:
     """
     if len(content) > MAX_UPLOAD_BYTES:
         raise ModelFileError(f"{UPLOAD_NAME} is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB")
+    check_upload_archive(content)
     with tempfile.TemporaryDirectory(prefix="glassnet-upload-") as folder:
         path = os.path.join(folder, "model.npz")
         with open(path, "wb") as handle:
@@ -275,6 +280,23 @@ def read_uploaded_model(content: bytes) -> Model:
             raise ModelFileError(str(exc).replace(path, UPLOAD_NAME)) from None
         except (LookupError, ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
             raise ModelFileError(f"{UPLOAD_NAME} is malformed ({type(exc).__name__})") from None
+
+
+def check_upload_archive(content: bytes) -> None:
+    """Refuse, before anything is unpacked, an archive whose entries would unpack to more than a playground
+    network can need (the loader's own caps are sized for models of any size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except Exception:  # not a zip at all: the loader says so in its own words
+        return
+    if len(entries) > MAX_UPLOAD_ENTRIES:
+        raise ModelFileError(f"{UPLOAD_NAME} holds {len(entries):,} entries; a playground model has at most "
+                             f"{MAX_UPLOAD_ENTRIES}")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ModelFileError(f"{UPLOAD_NAME} would unpack to {unpacked:,} bytes; a playground model needs at "
+                             f"most {MAX_UNPACKED_BYTES:,}")
 
 
 def _array(a) -> list:
