@@ -12,6 +12,7 @@ session has been closed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -36,19 +37,28 @@ def resident_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS line (this script reads Linux's /proc)")
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def running_server():
+    """The playground server in its own process on a free loopback port: yields (process, url)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-c", f"from glassnet.web.server import serve; serve('127.0.0.1', {port})"])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"http://127.0.0.1:{port}"
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the playground server did not start within 60 s")
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(port):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the playground server did not start within 60 s")
+            time.sleep(0.1)
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 class Recorder:
@@ -127,8 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args(argv)
-    process, url = start_server()
-    try:
+    with running_server() as (process, url):
         memory = {"start": resident_mib(process.pid)}
         with httpx.Client(timeout=60) as client:  # one warm-up cycle per kind of settings: code loaded once
             for settings in SETTINGS:
@@ -155,9 +164,6 @@ def main(argv=None) -> int:
                   "after_close_over_warm_up": round(memory["after_close"] / memory["after_warm_up"], 3)}
         print(json.dumps(result, indent=2))
         return 0 if not record.errors and live == 200 else 1
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from load_playground import start_server  # noqa: E402
+from load_playground import running_server  # noqa: E402
 
 SETTINGS = {"dataset": "digits", "hidden": [64] * 6, "batch_size": 1}
 
@@ -32,8 +32,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
-    process, url = start_server()
-    try:
+    with running_server() as (_, url):
         with httpx.Client(timeout=120) as client:
             created = client.post(f"{url}/api/sessions", json=SETTINGS).json()
             one = f"{url}/api/sessions/{created['id']}"
@@ -51,9 +50,6 @@ def main(argv=None) -> int:
                               **{action: {"median_ms": ms(statistics.median(t)), "max_ms": ms(max(t)), "n": len(t)}
                                  for action, t in times.items()}}, indent=2))
         return 0
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 if __name__ == "__main__":

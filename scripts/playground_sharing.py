@@ -18,7 +18,7 @@ import time
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from load_playground import start_server  # noqa: E402  (the same way of starting the server)
+from load_playground import running_server  # noqa: E402  (the same way of starting the server)
 
 SETTINGS = {"dataset": "xor", "hidden": [4], "batch_size": 4}
 
@@ -45,8 +45,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=4)
     args = parser.parse_args(argv)
-    process, url = start_server()
-    try:
+    with running_server() as (_, url):
         with httpx.Client(timeout=60) as client:
             sessions = [new_session(client, url) for _ in range(2)]
             rounds = []
@@ -58,9 +57,6 @@ def main(argv=None) -> int:
         print(json.dumps({"settings": SETTINGS, "rounds": rounds, "median_total_over_one":
                           statistics.median(r["total_over_one"] for r in rounds)}, indent=2))
         return 0
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 if __name__ == "__main__":
