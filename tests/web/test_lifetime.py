@@ -118,7 +118,7 @@ def small_server():
     thread.join(timeout=10)
 
 
-def test_100_reloads_and_100_new_tabs_never_hit_the_cap(small_server, browser):
+def test_100_reloads_and_20_new_tabs_never_hit_the_cap(small_server, browser):
     url, store = small_server
     page = browser.new_page()
     errors = []
@@ -132,10 +132,28 @@ def test_100_reloads_and_100_new_tabs_never_hit_the_cap(small_server, browser):
         assert page.evaluate("document.body.dataset.session") == first  # the reload took its session back
         assert page.text_content("#error") == "" and len(store.sessions) == 1
     page.close()
-    for _ in range(100):  # each new tab gets a new session; closing it releases that session
+    for _ in range(20):  # each new tab gets a new session; closing it releases that session (cap: 3)
         tab = browser.new_page()
         tab.goto(url)
         tab.wait_for_function("document.body.dataset.session !== undefined")
         assert tab.text_content("#error") == ""
         tab.close(run_before_unload=True)
     assert len(store.sessions) <= 3 and errors == []
+
+
+def test_a_failing_session_does_not_stop_the_others():
+    store = SessionStore()
+    broken, healthy = store.create({"dataset": "xor"}), store.create({"dataset": "xor"})
+
+    def fail(seconds):
+        raise RuntimeError("boom")
+
+    broken.train_chunk = fail
+    broken.start()
+    healthy.start()
+    deadline = time.monotonic() + 30
+    while healthy.trainer.epoch < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert healthy.running and healthy.trainer.epoch >= 5
+    assert not broken.running and "internal error (RuntimeError: boom)" in broken.error
+    store.close()

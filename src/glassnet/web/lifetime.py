@@ -72,7 +72,11 @@ class TrainingWorker:
                     self.woken = False
                 continue
             for session in sessions:
-                session.train_chunk(self.chunk_seconds)
+                try:
+                    session.train_chunk(self.chunk_seconds)
+                except Exception as exc:  # a bug in one session must not stop every other session's training
+                    session.error = f"training stopped by an internal error ({type(exc).__name__}: {exc})"
+                    session.running = False
             time.sleep(ROUND_GAP)  # the session locks stay free a moment: requests waiting for one get it
 
 
