@@ -18,6 +18,7 @@ import numpy as np
 from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
+from ..datasets import DATASETS
 from ..errors import ConfigError, GlassnetError, ModelFileError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
@@ -25,7 +26,11 @@ from ..optimizers import OPTIMIZERS
 from ..trace import StepTrace, UnitNames, rank_dials
 from ..training import Trainer
 
-DATASETS = ["xor", "and", "or", "moons", "circles", "spirals", "blobs", "digits"]
+#: what the page offers, from the one dataset registry: the generated 2-D sets (drawn with a boundary)
+#: and the 8x8 digits
+PLAYGROUND_DATASETS = [name for name in DATASETS.names()
+                       if DATASETS.info(name)["n_features"] == 2 and DATASETS.info(name)["task"] == "classification"
+                       ] + ["digits"]
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64}
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
 PAUSE_SECONDS = 0.005      # training runs this long at most between two looks at the running flag
@@ -41,7 +46,7 @@ STEP_ROWS = 8       # a step-through answer carries the first rows of the batch 
 
 def options() -> dict:
     """What the page may choose from (straight from the registries)."""
-    return {"datasets": DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
+    return {"datasets": PLAYGROUND_DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
             "costs": ["auto"] + COSTS.names(aliases=False), "optimizers": OPTIMIZERS.names(), "limits": LIMITS}
 
 
@@ -66,7 +71,8 @@ def parse_config(config) -> dict:
                              "seed", "samples"}
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
-    dataset = _field(config, "dataset", str, "xor", lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}")
+    dataset = _field(config, "dataset", str, "xor", lambda v: v in PLAYGROUND_DATASETS,
+                     f"one of {', '.join(PLAYGROUND_DATASETS)}")
     hidden = config.get("hidden", [4])
     if not isinstance(hidden, list) or len(hidden) > LIMITS["layers"] or not all(
             isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= LIMITS["units"] for h in hidden):
@@ -188,9 +194,8 @@ class Session:
             if net.n_weights <= SNAPSHOT_WEIGHTS:
                 out["weights"] = [layer.W.tolist() for layer in net.layers]
                 out["biases"] = [layer.b.tolist() for layer in net.layers]
-                out["gradients"] = [None if layer.grad_W is None else layer.grad_W.tolist() for layer in net.layers]
-                out["bias_gradients"] = [None if layer.grad_b is None else layer.grad_b.tolist()
-                                         for layer in net.layers]
+                out["gradients"] = [layer.grad_W.tolist() for layer in net.layers]
+                out["bias_gradients"] = [layer.grad_b.tolist() for layer in net.layers]
             if self.two_d:
                 out.update(self._maps())
             out["dials"] = self._dials()
@@ -218,7 +223,7 @@ class Session:
     def _dials(self, top: int = 8) -> list:
         """The last batch's largest gradients, ranked as the trace ranks them."""
         layers = self.network.layers
-        if any(layer.grad_W is None for layer in layers):
+        if self.trainer.optimizer.t == 0:  # no step yet: no gradients to rank
             return []
         return [dial_json(d) for d in rank_dials(layers, UnitNames(self.network.sizes), self.config["learning_rate"], top)]
 
@@ -229,12 +234,13 @@ class Session:
         return self.X[:n], self.y[:n]
 
     def step(self) -> dict:
-        """One gradient-descent step (plain, α = the learning rate) with every number recorded, then applied."""
+        """One training step with every number recorded: the engine's trace of the forward and backward pass,
+        then the trainer's real optimizer step from the gradients that pass left in the parameter store."""
         self.pause()
         with self.lock:
             x, y = self.step_rows()
-            trace = StepTrace(self.network, x, y, self.config["learning_rate"], apply=True)
-            self.trainer.optimizer.reset()  # the step changed the weights outside the optimizer
+            trace = StepTrace(self.network, x, y, self.config["learning_rate"])
+            self.trainer.apply_gradients()
             self.bump()
             return trace_json(trace)
 
