@@ -288,3 +288,15 @@ def test_one_training_thread_whatever_the_races(server):
     httpx.post(f"{one}/pause", headers=token)
     assert failures == [] and max(overlaps) == 1 and chunks[0] > 0, (failures[:5], max(overlaps), chunks)
     assert trainers == {app.state.store.worker.thread.ident}  # every chunk ran on the store's one worker
+
+
+def test_a_step_answer_stays_small_for_the_largest_network_and_batch(server_process):
+    url, _ = server_process
+    session = _create(url, dataset="digits", hidden=[64] * 6, batch_size=10_000)
+    response = httpx.post(f"{url}/api/sessions/{session['id']}/step", headers={"X-Glassnet-Token": session["token"]},
+                          timeout=120)
+    step = response.json()
+    assert response.status_code == 200 and len(response.content) < 512 * 1024
+    assert step["rows_shown"] == 8 and step["batch_rows"] > 1000 and len(step["layers"][0]["z"]) == 8
+    assert np.array(step["layers"][0]["W"]).shape == (16, 16) and step["weights_shown"].startswith("the first 16")
+    assert all(layer["norms"]["grad_W"] > 0 for layer in step["layers"])
