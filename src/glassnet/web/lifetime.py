@@ -23,6 +23,7 @@ EARLY_IDLE_SECONDS = 60      # ... or for this long, once the store is three qua
 RELEASE_GRACE = 15           # a released session is kept this long for a reload to claim it
 PER_CLIENT = 32              # sessions one client address may hold
 CHUNK_SECONDS = 0.02         # training time a session gets per turn
+YIELD_SECONDS = 0.05         # the longest the worker waits for answers before its next chunk
 ROUND_GAP = 0.001            # pause after each round of chunks (a lock is not fair: without it, a request
                              # waiting for a session's lock could wait for as long as the session trains)
 
@@ -42,6 +43,7 @@ class TrainingWorker:
         self.running_sessions, self.chunk_seconds = running_sessions, chunk_seconds
         self.condition = threading.Condition()
         self.woken = self.stopped = False
+        self.answering = 0  # requests the server is answering now (it counts them; the worker makes way)
         self.thread: threading.Thread | None = None
 
     def wake(self) -> None:
@@ -54,6 +56,14 @@ class TrainingWorker:
                 self.thread.start()
             self.woken = True
             self.condition.notify()
+
+    def make_way(self) -> None:
+        """While the server is answering requests, wait (up to YIELD_SECONDS): answers come before training,
+        which otherwise takes half the interpreter's time from them."""
+        waited = 0.0
+        while self.answering > 0 and waited < YIELD_SECONDS and not self.stopped:
+            time.sleep(0.001)
+            waited += 0.001
 
     def stop(self) -> None:
         with self.condition:
@@ -72,6 +82,7 @@ class TrainingWorker:
                     self.woken = False
                 continue
             for session in sessions:
+                self.make_way()
                 try:
                     session.train_chunk(self.chunk_seconds)
                 except Exception as exc:  # a bug in one session must not stop every other session's training

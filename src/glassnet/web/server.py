@@ -168,6 +168,8 @@ def guarded(handler):
     """Turn the library's errors into 4xx answers; the server itself never falls over on bad input."""
 
     async def wrapped(request: Request):
+        worker = request.app.state.store.worker
+        worker.answering += 1  # the training worker makes way while this is answered
         try:
             return await handler(request)
         except SessionNotFound as exc:
@@ -178,6 +180,8 @@ def guarded(handler):
             return _error(exc.status, str(exc))
         except (GlassnetError, ValueError, TypeError) as exc:
             return _error(400, str(exc))
+        finally:
+            worker.answering -= 1
 
     return wrapped
 
