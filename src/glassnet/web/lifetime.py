@@ -8,7 +8,8 @@ seconds is deleted. When the store nears its cap, released sessions and sessions
 Training: one :class:`TrainingWorker` thread serves every running session in turn, a chunk of a few
 milliseconds each (``Session.train_chunk``). Python runs one thread at a time anyway (the GIL), so two
 training threads only add switching; one worker keeps the total rate of two tabs at the rate of one, and a
-session can never be trained by two threads at once.
+session can never be trained by two threads at once. The worker waits before a chunk while the server is
+answering requests (at most YIELD_SECONDS), so answers do not share the interpreter with training.
 """
 from __future__ import annotations
 
