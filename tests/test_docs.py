@@ -154,13 +154,15 @@ def _inventory(site: str) -> set[str]:
 
 
 def test_every_public_name_has_a_docstring_and_a_reference_entry(site):
+    """Every public name says what it does, and the reference shows it. An override that only inherits its
+    base's docstring (a callback hook, a cost's get_config) is shown with its base class."""
     names = _public_names()
     assert len(names) > 250
-    undocumented = sorted(name for name, obj in names.items()
-                          if not (inspect.getdoc(obj.fget if isinstance(obj, property) else obj) or "").strip())
+    undocumented = sorted(name for name, obj in names.items() if not (inspect.getdoc(obj) or "").strip())
     assert not undocumented, f"{len(undocumented)} public names without a docstring: {undocumented}"
     documented = _inventory(site)
-    missing = sorted(name for name in names if name not in documented)
+    missing = sorted(name for name, obj in names.items()
+                     if (getattr(obj, "__doc__", None) or "").strip() and name not in documented)
     assert not missing, f"{len(missing)} public names missing from the API reference: {missing}"
 
 

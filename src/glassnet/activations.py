@@ -42,6 +42,7 @@ class Activation:
         return namespace_of(a).multiply(grad_z, self.derivative(a, z), out=out)
 
     def get_config(self) -> dict:
+        """The activation as a JSON-ready dict, ``{"name": ...}`` plus any parameters; ``get_activation`` rebuilds it."""
         return {"name": self.name}
 
     def __repr__(self) -> str:
@@ -177,6 +178,7 @@ class LeakyReLU(Activation):
         return xp.where(a > 0, 1.0, self.alpha).astype(a.dtype)
 
     def get_config(self) -> dict:
+        """``{"name": "leaky_relu", "alpha": alpha}``."""
         return {"name": self.name, "alpha": self.alpha}
 
 

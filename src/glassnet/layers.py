@@ -149,16 +149,20 @@ class Dense:
     # ---- bookkeeping -------------------------------------------------------------------------------
     @property
     def n_weights(self) -> int:
+        """n_in · n_out."""
         return self.n_in * self.n_out
 
     @property
     def n_biases(self) -> int:
+        """n_out."""
         return self.n_out
 
     def parameters(self) -> list:
+        """``[W, b]``: views into the parameter store."""
         return [self.W, self.b]
 
     def gradients(self) -> list:
+        """``[grad_W, grad_b]``: views into the parameter store's gradients."""
         return [self.grad_W, self.grad_b]
 
     def to(self, xp) -> None:
@@ -168,6 +172,7 @@ class Dense:
         self.clear()
 
     def get_config(self) -> dict:
+        """Sizes, activation, initializers and dtype as a JSON-ready dict (weights are not included)."""
         return {
             "n_in": self.n_in,
             "n_out": self.n_out,
@@ -179,9 +184,11 @@ class Dense:
 
     @classmethod
     def from_config(cls, config: dict) -> "Dense":
+        """A fresh layer from :meth:`get_config` (new initial weights)."""
         return cls(**config)
 
     def extra_repr(self) -> str:
+        """``"n_in -> n_out, activation=name"``, used by ``repr``."""
         return f"{self.n_in} -> {self.n_out}, activation={self.activation.name}"
 
     def __repr__(self) -> str:

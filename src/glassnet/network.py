@@ -277,13 +277,19 @@ class Network:
 
     # ---- data checks -------------------------------------------------------------------------------
     def check_x(self, x):
+        """``x`` validated and converted once at the door: a finite ``(n_samples, n_inputs)`` array of the network's
+        dtype."""
         return as_matrix(x, "X", self.dtype, self.n_inputs, xp=self.xp)
 
     def check_y(self, y, n_samples: int):
+        """Targets validated against ``n_samples`` rows and the output width: class indices become one-hot
+        rows; probabilities are required where the cost needs them. Returns ``(n_samples, n_outputs)``.
+        """
         return as_targets(y, n_samples, self.n_outputs, self.dtype,
                           probabilities=self.cost.needs_probabilities, xp=self.xp)
 
     def check_xy(self, x, y):
+        """``(check_x(x), check_y(y, len(x)))``."""
         x = self.check_x(x)
         return x, self.check_y(y, x.shape[0])
 
@@ -355,6 +361,7 @@ class Network:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def parameter_gradients(self) -> list:
+        """``[dC/dW_1, dC/db_1, ...]``: the gradient views, in the order of :meth:`parameters`."""
         return [g for layer in self.layers for g in layer.gradients()]
 
     def get_weights(self) -> list[np.ndarray]:
@@ -373,6 +380,7 @@ class Network:
             param[...] = self.xp.asarray(value, dtype=self.dtype)
 
     def get_config(self) -> dict:
+        """The architecture (layers, cost, L2, seed, dtype) as a JSON-ready dict, without the weights."""
         return {
             "layers": [layer.get_config() for layer in self.layers],
             "cost": self.cost.get_config(),
@@ -383,11 +391,13 @@ class Network:
 
     @classmethod
     def from_config(cls, config: dict) -> "Network":
+        """A network with the architecture of a :meth:`get_config` dict and fresh initial weights."""
         layers = [Dense.from_config(c) for c in config["layers"]]
         return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), seed=config.get("seed"),
                    dtype=config.get("dtype", "float64"))
 
     def copy(self) -> "Network":
+        """An independent network with the same architecture and a copy of the weights."""
         twin = Network.from_config(self.get_config())
         twin.set_weights(self.get_weights())
         return twin

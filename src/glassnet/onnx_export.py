@@ -26,6 +26,10 @@ def _activation_nodes(helper, name: str, config: dict, source: str, target: str)
 
 
 def to_onnx(model: Model):
+    """The model as an in-memory ``onnx.ModelProto`` (opset 17): optional standardisation, then MatMul, Add
+    and the activation per layer; checked with ``onnx.checker``. Raises ConfigError without the onnx package or
+    for an activation ONNX lacks.
+    """
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper

@@ -14,6 +14,7 @@ class ProgressBar(Callback):
         self.bar = None
 
     def on_train_begin(self, trainer):
+        """Open the bar (a no-op without tqdm)."""
         try:
             from tqdm import tqdm
         except ImportError:  # pragma: no cover - the cli extra brings tqdm
@@ -22,6 +23,7 @@ class ProgressBar(Callback):
                         desc="training")
 
     def on_epoch_end(self, trainer, epoch, logs):
+        """Advance by one epoch and show its loss and accuracy."""
         shown = {k: f"{v:.4g}" for k, v in logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
         if self.bar is None:
             print(f"epoch {epoch}/{self.total} " + " ".join(f"{k}={v}" for k, v in shown.items()),
@@ -31,5 +33,6 @@ class ProgressBar(Callback):
         self.bar.update(1)
 
     def on_train_end(self, trainer):
+        """Close the bar."""
         if self.bar is not None:
             self.bar.close()

@@ -369,10 +369,12 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return outputs
 
     def predict_log_proba(self, X):
+        """``log(predict_proba(X))``, ``(n_samples, n_classes)`` (−inf where a probability is 0)."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
+        """Class labels ``(n_samples,)`` from ``classes_`` (a 0/1 indicator matrix for multilabel targets)."""
         outputs = self._predict_outputs(X)
         if self._binarizer.y_type_ == "multilabel-indicator":
             return self._binarizer.inverse_transform(outputs, threshold=0.5)
@@ -418,6 +420,7 @@ class GlassnetRegressor(RegressorMixin, _GlassnetMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
+        """Predicted values: ``(n_samples,)`` for one target, ``(n_samples, n_targets)`` for several."""
         outputs = self._predict_outputs(X)
         return outputs[:, 0] if getattr(self, "_y_1d", outputs.shape[1] == 1) else outputs
 

@@ -118,6 +118,7 @@ def class_labels(y, n_classes: int) -> np.ndarray:
 
 
 def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class indices ``(n,)`` with values in 0..n_classes − 1 as one-hot rows ``(n, n_classes)``."""
     encoded = np.zeros((labels.shape[0], n_classes))
     encoded[np.arange(labels.shape[0]), labels] = 1.0
     return encoded

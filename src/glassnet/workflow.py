@@ -64,6 +64,8 @@ def prepare_splits(settings: TrainSettings):
 
 
 def build_network(settings: TrainSettings, dataset, n_features: int) -> Network:
+    """The network ``settings`` describe for ``dataset`` (softmax or sigmoid output for classes, identity for
+    regression)."""
     if dataset.task == "classification":
         n_out = max(dataset.n_classes, 2)
         output = settings.output or "softmax"
@@ -160,6 +162,7 @@ def split_of(model: Model, name: str):
 
 
 def confusion_matrix(truth, predicted, n_classes: int) -> np.ndarray:
+    """Counts ``(n_classes, n_classes)``: entry [i, j] is how many samples of class i were predicted as j."""
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (np.asarray(truth, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
     return matrix
