@@ -8,6 +8,7 @@ notebooks top to bottom with nbclient.
 from __future__ import annotations
 
 import os
+import re
 
 COURSE_DIR = "course"
 NOTEBOOK_DIR = "notebooks"
@@ -36,6 +37,15 @@ def notebook_from_markdown(text: str):
 
 def notebook_name(markdown_path: str) -> str:
     return os.path.splitext(os.path.basename(markdown_path))[0] + ".ipynb"
+
+
+SPHINX_ROLE = re.compile(r":(?:class|meth|func|attr|mod|exc|data|obj):<code>(~(?:[\w.]*\.)?)?([^<]*)</code>")
+
+
+def on_page_content(html, page, config, files):
+    """Docstrings cross-reference in Sphinx style (``:class:`Dense```), which mkdocstrings leaves as text
+    before the code span; drop the role so the page shows just the name (``~a.b.C`` shows as ``C``)."""
+    return SPHINX_ROLE.sub(lambda match: f"<code>{match.group(2)}</code>", html)
 
 
 def on_files(files, config):
