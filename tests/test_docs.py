@@ -1,7 +1,7 @@
 """The documentation site: built in strict mode (a warning, a broken link or a failing code block fails),
 offline (no asset from another host), with every public name in the API reference, and the course chapters
 run top to bottom as Jupyter notebooks made from the same Markdown. A browser test looks at three pages at a
-desktop and a phone size and saves screenshots to artifacts/."""
+desktop and a phone size (the ``browser`` fixture of tests/conftest.py) and saves screenshots to artifacts/."""
 from __future__ import annotations
 
 import html.parser
@@ -20,7 +20,6 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DOCS = os.path.join(ROOT, "docs")
 ARTIFACTS = os.path.join(ROOT, "artifacts")
-CHROMIUM = "/usr/bin/chromium"
 # the faces with their own reference (the command line page) or none (the playground's internals)
 NOT_IN_API_REFERENCE = ("glassnet.cli", "glassnet.web", "glassnet.__main__")
 
@@ -203,27 +202,12 @@ def test_chapter_notebook_runs_top_to_bottom(chapter, tmp_path):
         assert any("image/png" in o.get("data", {}) for o in outputs)  # the figures, inline
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("GLASSNET_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing; the test command installs it with apt-get install chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (the README's test command installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright drives the browser")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                                   "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize("width,height", [(1400, 900), (390, 844)])
-def test_three_pages_in_chromium(site, chromium, width, height):
+def test_three_pages_in_chromium(site, browser, width, height):
     """The home page, a course chapter and an API page render from disk with no request leaving the machine,
     no script error and nothing wider than the window; screenshots go to artifacts/."""
     os.makedirs(ARTIFACTS, exist_ok=True)
-    context = chromium.new_context(viewport={"width": width, "height": height})
+    context = browser.new_context(viewport={"width": width, "height": height})
     outside, errors = [], []
     context.route(re.compile(r"^https?://.*"), lambda route: (outside.append(route.request.url), route.abort()))
     for page_path, heading in [("index.html", "glassnet"), ("course/003-xor.html", "XOR"),
