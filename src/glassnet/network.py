@@ -131,30 +131,37 @@ class Network:
     # ---- sizes -------------------------------------------------------------------------------------
     @property
     def output_activation(self):
+        """The last layer's activation (it decides the task and the matching cost)."""
         return self.layers[-1].activation
 
     @property
     def sizes(self) -> list[int]:
+        """Layer widths, input first: ``[625, 20, 20, 10]`` for the seeds' network."""
         return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
 
     @property
     def n_inputs(self) -> int:
+        """Features per sample: the first layer's n_in."""
         return self.layers[0].n_in
 
     @property
     def n_outputs(self) -> int:
+        """Output units: the last layer's n_out."""
         return self.layers[-1].n_out
 
     @property
     def n_weights(self) -> int:
+        """Σ_l n_in · n_out over the layers: 625·20 + 20·20 + 20·10 = 13,100 for 625-20-20-10."""
         return sum(layer.n_weights for layer in self.layers)
 
     @property
     def n_biases(self) -> int:
+        """Σ_l n_out over the layers: 20 + 20 + 10 = 50 for 625-20-20-10."""
         return sum(layer.n_biases for layer in self.layers)
 
     @property
     def n_parameters(self) -> int:
+        """n_weights + n_biases: the number of dials."""
         return self.n_weights + self.n_biases
 
     @property
