@@ -20,6 +20,9 @@ def fmt(value, digits: int = 6) -> str:
 
 @dataclass
 class Document:
+    """A small structured document — headings, paragraphs, lines of arithmetic, tables — that renders the same
+    content as plain text, Markdown or HTML. The trace and the seed examples are written as Documents."""
+
     blocks: list = field(default_factory=list)
 
     def heading(self, text: str, level: int = 2) -> "Document":

@@ -61,10 +61,14 @@ class Dense:
 
     W = property(lambda self: self._views.W, lambda self, value: self._assign("W", value),
                  doc="The weights ``(n_in, n_out)`` (a view into the parameter store).")
+    """The weights ``(n_in, n_out)`` (a view into the parameter store); assigning copies into it."""
     b = property(lambda self: self._views.b, lambda self, value: self._assign("b", value),
                  doc="The biases ``(n_out,)`` (a view into the parameter store).")
+    """The biases ``(n_out,)`` (a view into the parameter store); assigning copies into it."""
     grad_W = property(lambda self: self._views.grad_W, doc="dC/dW of the last backward pass ``(n_in, n_out)``.")
+    """dC/dW of the last backward pass ``(n_in, n_out)``: ``x.T @ delta``."""
     grad_b = property(lambda self: self._views.grad_b, doc="dC/db of the last backward pass ``(n_out,)``.")
+    """dC/db of the last backward pass ``(n_out,)``: delta summed over the samples."""
 
     def _assign(self, name: str, value) -> None:
         target = getattr(self._views, name)

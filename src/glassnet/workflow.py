@@ -19,6 +19,9 @@ from .training import Callback, EarlyStopping, History, TargetReached, Trainer
 
 @dataclass
 class TrainSettings:
+    """Everything ``glassnet train`` can be told, with its defaults: the dataset, the network (hidden sizes,
+    activations, cost, dtype), the optimizer and schedule, the splits and the stopping rules."""
+
     dataset: str = "digits25"
     target: str | None = None
     task: str = "auto"
@@ -45,6 +48,9 @@ class TrainSettings:
 
 @dataclass
 class TrainResult:
+    """What a training run produced: the model (network + preprocessing + labels), its history, the metrics
+    per split, the training time in seconds, the dataset and the splits used."""
+
     model: Model
     history: History
     metrics: dict
