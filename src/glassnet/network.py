@@ -40,16 +40,24 @@ class Network:
 
     Parameters
     ----------
-    layers : sequence of int (layer sizes, input first) or sequence of Dense
-    activation : hidden-layer activation (name, config dict or instance); used with sizes only
-    output : output activation; defaults to ``activation``
-    cost : cost name or instance; defaults to the one that matches the output (softmax -> cross_entropy,
-        sigmoid -> binary_cross_entropy, otherwise quadratic)
-    weight_init, bias_init : initializer names, numbers (constant) or callables; ``"auto"`` is He for
-        ReLU-family layers and Glorot otherwise
-    l2 : L2 penalty on the weights (not biases); the objective becomes C + (l2/2) Σ_l ‖W_l‖²
-    seed : seed of the network's ``numpy.random.Generator`` (initial weights and shuffling)
-    dtype : "float64" or "float32", for weights, data and every intermediate value
+    layers : sequence of int or sequence of Dense
+        Layer sizes, input first (``[2, 3, 1]``), or the layers themselves.
+    activation : str, dict or Activation
+        Hidden-layer activation (name, config dict or instance); used with sizes only.
+    output : str, dict or Activation, optional
+        Output activation; defaults to ``activation``.
+    cost : str or Cost, optional
+        Defaults to the one that matches the output: softmax -> cross_entropy, sigmoid ->
+        binary_cross_entropy, otherwise quadratic.
+    weight_init, bias_init : str, float or callable
+        Initializer names, numbers (a constant) or callables; ``"auto"`` is He for ReLU-family layers and
+        Glorot otherwise.
+    l2 : float
+        L2 penalty on the weights (not biases); the objective becomes C + (l2/2) Σ_l ‖W_l‖².
+    seed : int, optional
+        Seed of the network's ``numpy.random.Generator`` (initial weights and shuffling).
+    dtype : {"float64", "float32"}
+        For weights, data and every intermediate value.
     """
 
     def __init__(self, layers: Sequence, activation="sigmoid", output=None, cost=None, weight_init="auto",
