@@ -114,6 +114,12 @@ class Network:
         for index, layer in enumerate(self.layers):
             layer.attach(self.params.layer(index))
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling (scikit-learn's clone and joblib workers pickle estimators): pickle copies each view
+        apart from the array it viewed, so the store is built anew and each layer's values carried into it."""
+        self.__dict__.update(state)
+        self._build_store(self.params.xp)
+
     def reset_parameters(self, seed: int | None = None) -> None:
         """Draw fresh initial weights (from ``seed`` if given, else from the network's generator)."""
         if seed is not None:
