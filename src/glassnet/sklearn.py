@@ -403,6 +403,7 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return self.classes_[outputs.argmax(axis=1)]
 
     def restore_targets(self, model: Model) -> None:
+        """Take ``classes_`` (and the label encoding) from a loaded model file's class labels."""
         self.classes_ = np.array(model.class_labels)
         self._binarizer = LabelBinarizer().fit(self.classes_)
 
@@ -445,6 +446,7 @@ class GlassnetRegressor(RegressorMixin, _GlassnetMLP):
         return outputs[:, 0] if getattr(self, "_y_1d", outputs.shape[1] == 1) else outputs
 
     def restore_targets(self, model: Model) -> None:
+        """Remember from a loaded model file whether ``predict`` returns one column or several."""
         self._y_1d = model.network.n_outputs == 1
 
 
