@@ -207,7 +207,13 @@ class Softplus(Activation):
 
     def forward(self, a, out=None):
         xp = namespace_of(a)
-        return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+        tail = xp.abs(a)  # log1p(e^-|a|), in place: one temporary (``out`` may be ``a`` itself)
+        xp.negative(tail, out=tail)
+        xp.exp(tail, out=tail)
+        xp.log1p(tail, out=tail)
+        z = xp.maximum(a, 0, out=out)
+        z += tail
+        return z
 
     def derivative(self, a, z):
         return Sigmoid().forward(a)
