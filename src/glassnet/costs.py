@@ -82,6 +82,11 @@ class Cost:
         """``{"name": ...}``; ``get_cost`` rebuilds the cost from it."""
         return {"name": self.name}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Cost":
+        """The cost a :meth:`get_config` dict describes (through the registry)."""
+        return COSTS.get(config)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
