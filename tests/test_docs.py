@@ -128,7 +128,10 @@ def _public_names() -> dict[str, object]:
     for module_name in modules:
         if module_name.startswith(NOT_IN_API_REFERENCE):
             continue
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # an optional extra this machine lacks (numba for the compiled engine)
+            continue
         names[module_name] = module
         for attr, obj in vars(module).items():
             if attr.startswith("_") or getattr(obj, "__module__", None) != module_name:
