@@ -53,6 +53,7 @@ class Activation:
         return self.onnx_op, {}
 
     def get_config(self) -> dict:
+        """The activation as a JSON-ready dict, ``{"name": ...}`` plus any parameters; ``get_activation`` rebuilds it."""
         return {"name": self.name}
 
     @classmethod
@@ -201,6 +202,7 @@ class LeakyReLU(Activation):
         return xp.where(a > 0, xp.asarray(1.0, dtype=a.dtype), xp.asarray(self.alpha, dtype=a.dtype))
 
     def get_config(self) -> dict:
+        """``{"name": "leaky_relu", "alpha": alpha}``."""
         return {"name": self.name, "alpha": self.alpha}
 
 
