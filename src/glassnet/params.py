@@ -158,10 +158,25 @@ class LayerwiseParameterStore(ParameterStore):
         xp = self.namespace
         return xp.concat([xp.reshape(getattr(views, name), (-1,)) for views in self.layers])
 
-    weights = property(lambda self: self._joined("W"), doc="Every W, flattened and joined (a copy).")
-    biases = property(lambda self: self._joined("b"), doc="Every b, joined (a copy).")
-    grad_weights = property(lambda self: self._joined("grad_W"), doc="Every dC/dW, flattened (a copy).")
-    grad_biases = property(lambda self: self._joined("grad_b"), doc="Every dC/db, joined (a copy).")
+    @property
+    def weights(self):
+        """Every W, flattened and joined ``(n_weights,)`` (a copy)."""
+        return self._joined("W")
+
+    @property
+    def biases(self):
+        """Every b, joined ``(n_biases,)`` (a copy)."""
+        return self._joined("b")
+
+    @property
+    def grad_weights(self):
+        """Every dC/dW, flattened and joined ``(n_weights,)`` (a copy)."""
+        return self._joined("grad_W")
+
+    @property
+    def grad_biases(self):
+        """Every dC/db, joined ``(n_biases,)`` (a copy)."""
+        return self._joined("grad_b")
 
     @property
     def groups(self) -> list[ParameterGroup]:
