@@ -204,9 +204,9 @@ class Network:
 
     def _cost_of(self, a, z, y, sample_weight=None) -> float:
         """The cost (without L2) of output weighted sums ``a`` and activations ``z`` against ``y``."""
+        per = self.cost.output_per_sample(self.output_activation, a, z, y)
         if sample_weight is None:
-            return self.cost.fused_value(a, y) if self._fused() else self.cost.value(z, y)
-        per = self.cost.fused_per_sample(a, y) if self._fused() else self.cost.per_sample(z, y)
+            return float(per.sum() / y.shape[0])
         return float((per * sample_weight).sum() / sample_weight.sum())
 
     def l2_penalty(self) -> float:
@@ -220,18 +220,13 @@ class Network:
         last, deep = self.layers[-1], len(self.layers) > 1
         # weighted mean: each sample's share of dC/dŷ is n·w_i/Σw times its share in the plain mean
         scale = None if sample_weight is None else (sample_weight * (y.shape[0] / sample_weight.sum()))[:, None]
-        if self._fused():
-            # matched pair: delta_L = (ŷ − y)/n  (see costs.py for the derivation)
-            delta = self.cost.fused_delta(last.z, y, out=last._buffer("delta", last.z.shape, reuse))
-            if scale is not None:
-                delta *= scale
-            grad_below = last.backward(delta, need_input_grad=deep, reuse=reuse)
-        else:
-            # delta_L = dC/dŷ ⊙ f'(a_L)   (general chain rule)
-            grad_z = self.cost.gradient(last.z, y)
-            if scale is not None:
-                grad_z *= scale
-            grad_below = last.backward_from_output_grad(grad_z, need_input_grad=deep)
+        # delta_L = dC/da_L: (ŷ − y)/n for a matched pair, otherwise dC/dŷ ⊙ f'(a_L) or the pair's own
+        # form in a_L (see costs.py for the derivations)
+        delta = self.cost.output_delta(last.activation, last.a, last.z, y,
+                                       out=last._buffer("delta", last.z.shape, reuse))
+        if scale is not None:
+            delta *= scale
+        grad_below = last.backward(delta, need_input_grad=deep, reuse=reuse)
         for index in range(len(self.layers) - 2, -1, -1):
             # delta_l = (delta_{l+1} @ W_{l+1}.T) ⊙ f'(a_l); the first layer needs no dC/dx
             grad_below = self.layers[index].backward_from_output_grad(grad_below, need_input_grad=index > 0,
