@@ -178,3 +178,36 @@ def test_threads_option(tmp_path):
     summary = json.loads(glassnet("train", "--dataset", "xor", "--layers", "3", "--epochs", "2", "--threads", "1",
                                   "--quiet", "--json", cwd=tmp_path).stdout)
     assert summary["epochs_run"] == 2
+
+
+@pytest.mark.parametrize("dataset", ["digits25", "xor"])
+def test_explain_dial_experiment_agrees_with_the_chain_rule_on_a_float32_cli_model(tmp_path, dataset):
+    torch = pytest.importorskip("torch")
+    import re
+
+    from glassnet import data
+    from glassnet.modelfile import load_model
+
+    glassnet("train", "--dataset", dataset, "--epochs", "5", "--quiet", "--out", "m.npz", cwd=tmp_path)
+    out = glassnet("explain", "--model", "m.npz", "--sample", "3", cwd=tmp_path).stdout
+    slope, chain = re.search(r"ΔC/Δw = \(C\(w\+ε\) − C\(w−ε\)\)/2ε = (\S+);  the chain rule says ∂C/∂w = (\S+)",
+                             out).groups()
+
+    model = load_model(str(tmp_path / "m.npz"))
+    assert model.network.dtype == np.float32  # the CLI's default
+    source = data.load(dataset)
+    x = model.prepare(source.X[3:4]).astype(np.float64)
+    dial = model.network.trace(x, source.y[3:4]).dials(1)[0]
+    # the same derivative by PyTorch autograd in float64: sigmoid hidden layers, softmax + cross-entropy
+    params = [torch.tensor(p.astype(np.float64), requires_grad=True) for p in model.network.get_weights()]
+    h = torch.tensor(x)
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        h = torch.sigmoid(h) if i + 2 < len(params) else torch.log_softmax(h, dim=1)
+    label = int(model.network.check_y(source.y[3:4], 1).argmax())
+    (-h[0, label]).backward()
+    param = params[2 * (dial.layer - 1) + (dial.kind == "b")]
+    expected = float(param.grad[dial.index])
+    assert float(slope) == pytest.approx(expected, rel=2e-7)  # printed to 8 significant digits
+    assert float(chain) == pytest.approx(expected, rel=2e-7)
+    assert expected != 0

@@ -38,7 +38,8 @@ def add_arguments(p) -> None:
     p.add_argument("--schedule", default="constant", choices=SCHEDULES.names())
     p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="float32 (default here, for speed) or float64 (the default of Network() in Python)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
     p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
     p.add_argument("--test-fraction", type=fraction, default=0.2)
