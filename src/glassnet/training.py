@@ -7,12 +7,13 @@ and stochastic gradient descent (``batch_size=1``).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
-from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted
+from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted, TrainingWarning
 from .optimizers import Optimizer, get_optimizer
 from .schedules import get_schedule
 from .validation import as_sample_weight
@@ -31,6 +32,7 @@ class History:
     learning_rate: list = field(default_factory=list)
     stop_reason: str = ""
     best_epoch: int | None = None
+    warnings: list = field(default_factory=list)  # what went wrong without stopping the run (see Trainer)
 
     def record(self, logs: dict) -> None:
         for key in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
@@ -150,6 +152,11 @@ class Trainer:
     - ``clip_value``: clamp every gradient entry to [−clip_value, clip_value] (None: off);
     - ``explode_threshold``: stop with an error naming the layer when a layer's gradient norm exceeds
       this (after clipping; None: off). Non-finite losses and gradients always stop training.
+
+    A run whose last epoch's loss is more than ``LOSS_ROSE_FACTOR`` times the loss it started from (the
+    network before ``fit``, on a seeded sample of up to 256 training rows) ends with a
+    :class:`~glassnet.errors.TrainingWarning`, also kept in ``history.warnings``: with a learning rate far
+    too large the weights can saturate every unit and train to chance accuracy without ever overflowing.
     """
 
     def __init__(self, network, optimizer="sgd", learning_rate: float = 0.1, batch_size: int | None = 32,
@@ -197,6 +204,7 @@ class Trainer:
             sample_weight = as_sample_weight(sample_weight, x.shape[0], self.network.dtype, self.network.xp)
         validation = None if validation_data is None else self._check_validation(validation_data)
         self.stop_training = self.interrupt_requested = False
+        start_loss = self.sample_loss(x, y)
         self._call("on_train_begin")
         try:
             for _ in range(epochs):
@@ -214,7 +222,28 @@ class Trainer:
             raise
         finally:
             self._call("on_train_end")
+        self._warn_if_loss_rose(start_loss)
         return self.history
+
+    def sample_loss(self, x, y, n_rows: int = 256) -> float:
+        """The network's loss on a seeded sample of up to ``n_rows`` rows (the network's own generator is
+        left untouched, so a seed still gives the same run)."""
+        rows = np.arange(x.shape[0])
+        if x.shape[0] > n_rows:
+            rows = np.sort(np.random.default_rng(0).choice(x.shape[0], n_rows, replace=False))
+        return self.network.evaluate(x[rows], y[rows])["loss"]
+
+    def _warn_if_loss_rose(self, start_loss: float) -> None:
+        """Warn when the last epoch's loss ended far above where the run started (see the class docstring)."""
+        if not self.history.loss or not math.isfinite(start_loss):
+            return
+        end_loss = self.history.loss[-1]
+        if end_loss > LOSS_ROSE_FACTOR * start_loss and end_loss - start_loss > 1e-12:
+            message = (f"the training loss ended at {end_loss:.4g}, {end_loss / max(start_loss, 1e-300):.3g} times "
+                       f"the {start_loss:.4g} it started from: the run diverged (the weights did not overflow, "
+                       f"but they got worse). Try a smaller learning rate (now {self.learning_rate:g})")
+            self.history.warnings.append(message)
+            warnings.warn(message, TrainingWarning, stacklevel=3)
 
     def _check_validation(self, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -354,15 +383,22 @@ class Trainer:
             norm = math.sqrt(_squared_norm(self.network.xp, grad, wide=True))
             if norm > self.explode_threshold:
                 self._diverged(f"the gradient of {_parameter_name(index)} exploded (norm {norm:.3g} > "
-                               f"{self.explode_threshold:g}); clip it (clip_norm) or", batch)
+                               f"{self.explode_threshold:g})", batch,
+                               f"Try a smaller learning rate (now {self.learning_rate:g}), or cap the gradients' "
+                               f"norm: clip_norm=... in Python, --clip-norm on the command line.")
 
-    def _diverged(self, what: str, batch: int):
+    def _diverged(self, what: str, batch: int, advice: str | None = None):
+        if advice is None:
+            advice = f"Try a smaller learning rate (now {self.learning_rate:g})."
         raise TrainingDivergedError(
             f"training diverged at epoch {self.epoch}, batch {batch}: {what}. The network keeps its last "
-            f"finite weights (from before this batch). Try a smaller learning rate (now {self.learning_rate:g}).",
+            f"finite weights (from before this batch). {advice}",
             epoch=self.epoch, batch=batch,
         )
 
+
+#: a run whose final loss is more than this many times its starting loss ends with a TrainingWarning
+LOSS_ROSE_FACTOR = 10.0
 
 # without an explode_threshold the bound still has to prove the gradients finite: anything below this is
 _NO_THRESHOLD = 1e30

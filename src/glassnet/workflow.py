@@ -14,6 +14,7 @@ from . import data as data_module
 from .errors import ConfigError
 from .modelfile import Model
 from .network import Network
+from .validation import check_fits
 from .training import Callback, EarlyStopping, History, TargetReached, Trainer
 
 
@@ -41,6 +42,7 @@ class TrainSettings:
     target_accuracy: float | None = None
     n_samples: int | None = None
     device: str = "cpu"
+    clip_norm: float | None = None
 
 
 @dataclass
@@ -58,6 +60,8 @@ def prepare_splits(settings: TrainSettings):
     dataset = data_module.load(settings.dataset, seed=settings.seed, n_samples=settings.n_samples) \
         if settings.target is None and settings.task == "auto" else \
         data_module.load_file(settings.dataset, settings.target, settings.task)
+    for array, part in ((dataset.X, "features"), (dataset.y, "targets")):
+        check_fits(array, settings.dtype, f"{settings.dataset} ({part})")
     train, validation, test = data_module.split(dataset.X, dataset.y, settings.test_fraction,
                                                 settings.validation_fraction, settings.seed)
     return dataset, (train, validation, test)
@@ -86,7 +90,7 @@ def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: s
     standardizer = data_module.Standardizer().fit(splits[0][0]) if settings.standardize else None
     network = build_network(settings, dataset, dataset.X.shape[1])
     trainer = Trainer(network, settings.optimizer, settings.learning_rate, settings.batch_size,
-                      settings.schedule)
+                      settings.schedule, clip_norm=settings.clip_norm)
     return _run(trainer, settings, dataset, splits, standardizer, settings.epochs, callbacks, checkpoint,
                 checkpoint_every, handle_signals)
 
