@@ -131,7 +131,7 @@ def test_an_exploding_gradient_message_is_whole_and_names_both_remedies():
         net.fit(X, y * 1e3, epochs=1, batch_size=8, learning_rate=0.1, explode_threshold=1.0)
     message = str(info.value)
     assert "exploded (norm" in message and " or." not in message and "or\n" not in message
-    assert message.rstrip().endswith("clip_norm=... in Python, --clip-norm on the command line.")
+    assert message.rstrip().endswith("(clip_norm=... in Python, --clip-norm on the command line).")
     assert "smaller learning rate (now 0.1)" in message
 
 
