@@ -50,7 +50,7 @@ def test_initializers_statistics_and_determinism():
 
 def test_auto_initializer_is_he_for_relu_and_glorot_otherwise():
     net = gn.Network([4, 8, 8, 2], activation="relu", output="softmax", seed=0)
-    assert [layer.weight_init.config["name"] for layer in net.layers] == ["he_uniform", "he_uniform",
+    assert [layer.weight_init.get_config()["name"] for layer in net.layers] == ["he_uniform", "he_uniform",
                                                                           "glorot_uniform"]
 
 
