@@ -24,7 +24,9 @@ probability pairs have closed forms in ``a`` that stay exact when the outputs sa
     sigmoid + cross-entropy          c = Σ_k y_k softplus(−a_k),              dC/da_k = −y_k σ(−a_k) / n
     softmax + binary cross-entropy   log p_k = a_k − LSE(a),  log(1 − p_k) = LSE_{j≠k}(a) − LSE(a)
 
-(the second one's delta is written out in :meth:`BinaryCrossEntropy.output_delta`). Going through ŷ instead
+(the second one's delta is written out in :meth:`BinaryCrossEntropy.output_delta`). They are well defined,
+though rarely what a model wants: sigmoid + cross-entropy only rewards outputs whose target is positive (with
+one-hot targets every output can drift to 1), softmax + BCE treats coupled probabilities as independent. Going through ŷ instead
 loses them: 1 − ŷ rounds to 0 and log(0) is clipped. Every other pair (quadratic with any output) uses the
 general chain rule dC/dŷ ⊙ f'(a), whose terms stay bounded. Values and deltas of every pair match high-precision (mpmath)
 arithmetic at logits up to ±1000 in float64 and ±80 in float32 (tests/test_costs.py).
