@@ -283,3 +283,40 @@ def test_a_training_step_allocates_nothing_the_size_of_the_weights(optimizer):
     peak = _step_allocation(net, optimizer, x, np.arange(128) % 10)
     weights_bytes = net.n_parameters * 4
     assert peak < weights_bytes / 8, f"{optimizer}: a step allocated {peak:,} bytes (weights: {weights_bytes:,})"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 784), (100, 784)])  # a plain sum / the BLAS sum (>= BLAS_SUM_FROM numbers)
+def test_the_float_fast_path_still_refuses_bad_values_and_shapes(dtype, shape):
+    from glassnet.validation import BLAS_SUM_FROM, as_matrix
+
+    assert (shape[0] * shape[1] >= BLAS_SUM_FROM) == (shape[0] == 100)
+    x = np.ones(shape, dtype=dtype)
+    assert as_matrix(x, dtype=dtype, n_features=784) is x  # a float array of the right dtype: no copy
+    for bad in (np.nan, np.inf, -np.inf):
+        x[-1, 3] = bad
+        with pytest.raises(gn.DataError, match=r"1 NaN or infinite value\(s\), the first at index"):
+            as_matrix(x, dtype=dtype, n_features=784)
+    with pytest.raises(gn.ShapeError, match="has 784 features per sample, but the first layer expects 783"):
+        as_matrix(np.ones(shape, dtype=dtype), dtype=dtype, n_features=783)
+    with pytest.raises(gn.ShapeError, match="must be 2-D"):
+        as_matrix(np.ones(784, dtype=dtype), dtype=dtype)
+
+
+def test_class_labels_are_one_hot_encoded_in_the_networks_dtype_without_a_float64_copy():
+    import tracemalloc
+
+    from glassnet.validation import as_targets
+
+    labels = np.arange(200_000) % 10
+    tracemalloc.start()
+    try:
+        encoded = as_targets(labels, 200_000, 10, dtype=np.float32)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert encoded.dtype == np.float32 and encoded.shape == (200_000, 10)
+    np.testing.assert_array_equal(encoded.argmax(axis=1), labels)
+    np.testing.assert_array_equal(encoded.sum(axis=1), np.ones(200_000, np.float32))
+    # the float32 one-hot (8 MB) and the int64 labels (1.6 MB) are needed; a float64 one-hot would add 16 MB
+    assert peak < 8e6 + 1.6e6 + 2e6, f"peak {peak / 1e6:.1f} MB"
