@@ -53,6 +53,7 @@ class Activation:
         return self.onnx_op, {}
 
     def get_config(self) -> dict:
+        """The activation as a JSON-ready dict, ``{"name": ...}`` plus any parameters; ``get_activation`` rebuilds it."""
         return {"name": self.name}
 
     @classmethod
@@ -197,6 +198,7 @@ class LeakyReLU(Activation):
         return xp.where(a > 0, 1.0, self.alpha).astype(a.dtype)
 
     def get_config(self) -> dict:
+        """``{"name": "leaky_relu", "alpha": alpha}``."""
         return {"name": self.name, "alpha": self.alpha}
 
 

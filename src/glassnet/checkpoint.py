@@ -109,13 +109,16 @@ class Checkpoint(Callback):
         self.model, self.settings, self.total_epochs = model, settings, total_epochs
 
     def save(self, trainer) -> None:
+        """Write the whole run (weights, optimizer state, RNG, position, history) to ``path``, atomically."""
         save_checkpoint(self.path, trainer, self.model, self.settings, self.total_epochs)
 
     def on_epoch_end(self, trainer, epoch, logs):
+        """Save every ``every`` epochs."""
         if self.every is not None and epoch % self.every == 0:
             self.save(trainer)
 
     def on_interrupt(self, trainer):
+        """Save at once, so the run resumes from the batch it stopped after."""
         self.save(trainer)
 
 

@@ -46,9 +46,11 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """The number of classes (0 for regression)."""
         return len(self.class_labels)
 
     def summary(self) -> dict:
+        """``{name, samples, features, task, classes, description}`` for listings and ``--json`` output."""
         return {"name": self.name, "samples": int(self.X.shape[0]), "features": int(self.X.shape[1]),
                 "task": self.task, "classes": self.n_classes if self.task == "classification" else None,
                 "description": self.description}
@@ -173,6 +175,11 @@ def load(name: str, seed: int = 0, n_samples: int | None = None) -> Dataset:
 
 # ---- the user's own files ----------------------------------------------------------------------------
 def load_file(path: str, target=None, task: str = "auto") -> Dataset:
+    """A dataset from a file, chosen by extension: ``.npz`` (arrays ``X`` and ``y``), ``.npy`` (one matrix,
+    target column ``target``), anything else as CSV with a header row (see :func:`load_csv`).
+
+    Raises :class:`~glassnet.errors.DataError` naming the file when it is missing or malformed.
+    """
     if not os.path.exists(path):
         raise DataError(f"data file {path!r} does not exist")
     if path.endswith(".npz"):
@@ -399,12 +406,14 @@ class Standardizer:
         self.std = None if std is None else np.asarray(std, dtype=np.float64)
 
     def fit(self, X) -> "Standardizer":
+        """Learn each feature's mean and standard deviation from ``X: (n_samples, n_features)``; returns self."""
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
         self.std = np.where(std > 0, std, 1.0)
         return self
 
     def transform(self, X):
+        """``(X − mean) / std`` per feature, same shape as ``X``; a width other than the fitted one is a DataError."""
         if X.shape[1] != self.mean.shape[0]:
             raise DataError(f"X has {X.shape[1]} features, the standardizer was fitted on {self.mean.shape[0]}")
         return (X - self.mean) / self.std

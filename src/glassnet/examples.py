@@ -32,6 +32,9 @@ def _article_step_costs() -> dict:
 
 
 def explain_xor_article() -> Document:
+    """Seed 003's XOR step run on the engine: the forward pass, the deltas, the updates, the article's two
+    mistakes shown with numbers, training on all four rows (ŷ settles at 0.5) and a tanh network that learns XOR.
+    """
     X, y = xor()
     doc = Document()
     doc.heading("Seed 003's XOR example, run on glassnet", 1)
@@ -88,6 +91,8 @@ def explain_xor_article() -> Document:
 
 
 def explain_dog_breeds() -> Document:
+    """Seed 000's 625-20-20-10 network: its 13,100 weights and 50 biases counted, and one step on a random image
+    summarised per layer."""
     net = Network([625, 20, 20, 10], activation="sigmoid", output="softmax", seed=0)
     doc = Document()
     doc.heading("Seed 000's dog-breed classifier: 625-20-20-10", 1)

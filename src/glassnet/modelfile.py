@@ -66,9 +66,11 @@ class Model:
         return raw
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)`` for raw features (standardised first)."""
         return self.network.predict_proba(self.prepare(X))
 
     def evaluate(self, X, y) -> dict:
+        """``{"loss", "accuracy"}`` of the network on raw features ``X`` and targets ``y``."""
         return self.network.evaluate(self.prepare(X), y)
 
 

@@ -46,9 +46,11 @@ class Optimizer:
         raise NotImplementedError
 
     def reset(self) -> None:
+        """Forget the state (velocities, moments) and the step count."""
         self.state, self.t = [], 0
 
     def get_config(self) -> dict:
+        """``{"name": ...}`` plus the hyperparameters; ``get_optimizer`` rebuilds it."""
         return {"name": self.name}
 
     @classmethod

@@ -21,6 +21,7 @@ class ProgressBar(Callback):
         self.every = max(1, -(-total_epochs // LINES_PER_RUN))
 
     def on_train_begin(self, trainer):
+        """Open a tqdm bar when the stream is a terminal (without tqdm, or on a pipe or file: plain lines)."""
         if not _is_terminal(self.stream):
             return
         try:
@@ -31,6 +32,7 @@ class ProgressBar(Callback):
                         desc="training")
 
     def on_epoch_end(self, trainer, epoch, logs):
+        """Advance the bar by one epoch with its loss and accuracy, or print a plain line every tenth of the run."""
         shown = {k: f"{v:.4g}" for k, v in logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
         if self.bar is None:
             if epoch % self.every == 0 or epoch >= self.total:
@@ -41,6 +43,7 @@ class ProgressBar(Callback):
         self.bar.update(1)
 
     def on_train_end(self, trainer):
+        """Close the bar."""
         if self.bar is not None:
             self.bar.close()
 

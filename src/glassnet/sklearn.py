@@ -416,10 +416,12 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return outputs
 
     def predict_log_proba(self, X):
+        """``log(predict_proba(X))``, ``(n_samples, n_classes)`` (−inf where a probability is 0)."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
+        """Class labels ``(n_samples,)`` from ``classes_`` (a 0/1 indicator matrix for multilabel targets)."""
         outputs = self._predict_outputs(X)
         if self._binarizer.y_type_ == "multilabel-indicator":
             return self._binarizer.inverse_transform(outputs, threshold=0.5)
@@ -428,6 +430,7 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return self.classes_[outputs.argmax(axis=1)]
 
     def restore_targets(self, model: Model) -> None:
+        """Take ``classes_`` (and the label encoding) from a loaded model file's class labels."""
         self.classes_ = np.array(model.class_labels)
         self._binarizer = LabelBinarizer().fit(self.classes_)
 
@@ -465,10 +468,12 @@ class GlassnetRegressor(RegressorMixin, _GlassnetMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
+        """Predicted values: ``(n_samples,)`` for one target, ``(n_samples, n_targets)`` for several."""
         outputs = self._predict_outputs(X)
         return outputs[:, 0] if getattr(self, "_y_1d", outputs.shape[1] == 1) else outputs
 
     def restore_targets(self, model: Model) -> None:
+        """Remember from a loaded model file whether ``predict`` returns one column or several."""
         self._y_1d = model.network.n_outputs == 1
 
 

@@ -114,6 +114,7 @@ class Trainer:
         self._compiled, self._arange = None, None
 
     def stop(self, reason: str) -> None:
+        """Stop after the current epoch, recording ``reason`` in the history."""
         self.stop_training = True
         self.history.stop_reason = reason
 
@@ -127,6 +128,7 @@ class Trainer:
 
     @property
     def epochs_completed(self) -> int:
+        """Whole epochs run so far (an epoch stopped part-way does not count)."""
         return self.epoch - (1 if self.progress is not None else 0)
 
     @property

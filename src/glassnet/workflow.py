@@ -24,6 +24,9 @@ from .training import Callback, EarlyStopping, History, TargetReached, Trainer
 
 @dataclass
 class TrainSettings:
+    """Everything ``glassnet train`` can be told, with its defaults: the dataset, the network (hidden sizes,
+    activations, cost, dtype), the optimizer and schedule, the splits and the stopping rules."""
+
     dataset: str = "digits25"
     target: str | None = None
     task: str = "auto"
@@ -54,6 +57,9 @@ DEFAULT_TEST_FRACTION, DEFAULT_VALIDATION_FRACTION = 0.2, 0.1
 
 @dataclass
 class TrainResult:
+    """What a training run produced: the model (network + preprocessing + labels), its history, the metrics
+    per split, the training time in seconds, the dataset and the splits used."""
+
     model: Model
     history: History
     metrics: dict
@@ -105,6 +111,8 @@ def prepare_splits(settings: TrainSettings):
 
 
 def build_network(settings: TrainSettings, dataset, n_features: int) -> Network:
+    """The network ``settings`` describe for ``dataset`` (softmax or sigmoid output for classes, identity for
+    regression)."""
     if dataset.task == "classification":
         n_out = max(dataset.n_classes, 2)
         output = settings.output or "softmax"
@@ -293,6 +301,7 @@ def features_for(model: Model, path: str):
 
 
 def confusion_matrix(truth, predicted, n_classes: int) -> np.ndarray:
+    """Counts ``(n_classes, n_classes)``: entry [i, j] is how many samples of class i were predicted as j."""
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (np.asarray(truth, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
     return matrix

@@ -12,7 +12,6 @@ uvicorn = pytest.importorskip("uvicorn", reason="the playground is the web extra
 
 from glassnet.web.server import create_app  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "artifacts")
 
 
@@ -38,23 +37,6 @@ def server():
     yield f"http://127.0.0.1:{port}", app
     instance.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium driven by Playwright (never `playwright install`)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("GLASSNET_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing; the test command installs it with apt-get install chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (the README's test command installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright drives the browser")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
