@@ -179,3 +179,74 @@ def test_threads_option(tmp_path):
     summary = json.loads(glassnet("train", "--dataset", "xor", "--layers", "3", "--epochs", "2", "--threads", "1",
                                   "--quiet", "--json", cwd=tmp_path).stdout)
     assert summary["epochs_run"] == 2
+
+
+@pytest.mark.parametrize("dataset", ["digits25", "xor"])
+def test_explain_dial_experiment_agrees_with_the_chain_rule_on_a_float32_cli_model(tmp_path, dataset):
+    torch = pytest.importorskip("torch")
+    import re
+
+    from glassnet import data
+    from glassnet.modelfile import load_model
+
+    glassnet("train", "--dataset", dataset, "--epochs", "5", "--quiet", "--out", "m.npz", cwd=tmp_path)
+    out = glassnet("explain", "--model", "m.npz", "--sample", "3", cwd=tmp_path).stdout
+    slope, chain = re.search(r"ΔC/Δw = \(C\(w\+ε\) − C\(w−ε\)\)/2ε = (\S+);  the chain rule says ∂C/∂w = (\S+)",
+                             out).groups()
+
+    model = load_model(str(tmp_path / "m.npz"))
+    assert model.network.dtype == np.float32  # the CLI's default
+    source = data.load(dataset)
+    x = model.prepare(source.X[3:4]).astype(np.float64)
+    dial = model.network.trace(x, source.y[3:4]).dials(1)[0]
+    # the same derivative by PyTorch autograd in float64: sigmoid hidden layers, softmax + cross-entropy
+    params = [torch.tensor(p.astype(np.float64), requires_grad=True) for p in model.network.get_weights()]
+    h = torch.tensor(x)
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        h = torch.sigmoid(h) if i + 2 < len(params) else torch.log_softmax(h, dim=1)
+    label = int(model.network.check_y(source.y[3:4], 1).argmax())
+    (-h[0, label]).backward()
+    param = params[2 * (dial.layer - 1) + (dial.kind == "b")]
+    expected = float(param.grad[dial.index])
+    assert float(slope) == pytest.approx(expected, rel=2e-7)  # printed to 8 significant digits
+    assert float(chain) == pytest.approx(expected, rel=2e-7)
+    assert expected != 0
+
+
+def test_train_warns_when_the_loss_ends_far_above_its_start(tmp_path):
+    result = glassnet("train", "--dataset", "digits", "--layers", "20", "--epochs", "3", "--optimizer", "sgd",
+                      "--learning-rate", "1e6", "--quiet", "--json", cwd=tmp_path)
+    summary = json.loads(result.stdout)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("glassnet train: warning:")]
+    assert len(lines) == 1 and "smaller learning rate (now 1e+06)" in lines[0]
+    assert summary["warnings"] == [lines[0].removeprefix("glassnet train: warning: ")]
+    # far above log(10) = 2.303, the cross-entropy of a uniform guess over ten classes
+    assert summary["metrics"]["train"]["loss"] > 10 * np.log(10)
+
+
+def test_train_has_a_clip_norm_option(tmp_path):
+    from glassnet.modelfile import load_model
+
+    glassnet("train", "--dataset", "xor", "--epochs", "2", "--clip-norm", "0.5", "--quiet", "--out", "m.npz",
+             cwd=tmp_path)
+    assert load_model(str(tmp_path / "m.npz")).training["clip_norm"] == 0.5
+    bad = glassnet("train", "--dataset", "xor", "--clip-norm", "-1", cwd=tmp_path, check=False)
+    assert bad.returncode != 0 and "--clip-norm" in bad.stderr
+
+
+def test_data_beyond_float32_is_named_at_train_and_predict(tmp_path, trained):
+    folder, _, _ = trained
+    rows = ["a,b,label", "0,0,0", "0,1,1", "1,0,1", "1,1,0", "1e39,0,1", "0,1,1", "1,0,1", "1,1,0", "0,0,0", "1,1,0"]
+    (tmp_path / "big.csv").write_text("\n".join(rows) + "\n")
+    train = glassnet("train", "--dataset", "big.csv", "--target", "label", "--epochs", "2", "--quiet",
+                     cwd=tmp_path, check=False)
+    assert train.returncode != 0
+    assert "big.csv (features)" in train.stderr and "too large for float32" in train.stderr
+    assert "(4, 0)" in train.stderr and "learning rate" not in train.stderr
+    features = np.zeros((2, 64))
+    features[1, 5] = 1e39
+    np.save(tmp_path / "huge.npy", features)
+    predict = glassnet("predict", str(folder / "digits.npz"), str(tmp_path / "huge.npy"), check=False)
+    assert predict.returncode != 0 and "too large for float32" in predict.stderr and "(1, 5)" in predict.stderr
+    assert "NaN" not in predict.stderr and "before training" not in predict.stderr

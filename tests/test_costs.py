@@ -97,3 +97,93 @@ def test_extreme_logits_against_50_digit_arithmetic():
         exact_delta = [float(q - mp.mpf(t)) for q, t in zip(p, yy[0])]
         assert cost.fused_value(a, yy) == pytest.approx(float(exact_value), rel=1e-14)
         np.testing.assert_allclose(cost.fused_delta(z, yy)[0], exact_delta, rtol=1e-13)
+
+
+# ---- every accepted output/cost pair at saturated logits, against 910-digit arithmetic -----------------------
+import mpmath  # noqa: E402
+from hypothesis import assume, given, settings, strategies as st  # noqa: E402
+
+from glassnet.errors import ConfigError  # noqa: E402
+
+
+def _mp_outputs(output, a):
+    """f(a) for one sample's logits (mpf), written out independently of glassnet."""
+    if output == "softmax":
+        total = mpmath.fsum(mpmath.exp(v) for v in a)
+        return [mpmath.exp(v) / total for v in a]
+    one = {"identity": lambda v: v, "sigmoid": lambda v: 1 / (1 + mpmath.exp(-v)), "tanh": mpmath.tanh,
+           "relu": lambda v: max(v, 0), "leaky_relu": lambda v: v if v > 0 else v / 100,
+           "softplus": lambda v: mpmath.log1p(mpmath.exp(v))}[output]
+    return [one(v) for v in a]
+
+
+def _mp_cost(cost, output, a, y):
+    """The per-sample cost of logits ``a`` against targets ``y`` (lists of mpf), from the textbook formula."""
+    p = _mp_outputs(output, a)
+    if cost == "quadratic":
+        return mpmath.fsum((q - t) ** 2 for q, t in zip(p, y)) / 2
+    if cost == "cross_entropy":
+        return -mpmath.fsum(t * mpmath.log(q) for q, t in zip(p, y) if t != 0)
+    return -mpmath.fsum((t * mpmath.log(q) if t != 0 else 0) + ((1 - t) * mpmath.log(1 - q) if t != 1 else 0)
+                        for q, t in zip(p, y))
+
+
+ACCEPTED = [("quadratic", o) for o in ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")] \
+    + [(c, o) for c in ("binary_cross_entropy", "cross_entropy") for o in ("sigmoid", "softmax")]
+
+
+@pytest.mark.parametrize("cost_name,output", ACCEPTED)
+@pytest.mark.parametrize("dtype,bound", [("float64", 1000.0), ("float32", 80.0)])
+@settings(max_examples=12, deadline=None)
+@given(data=st.data())
+def test_every_accepted_pair_matches_high_precision_arithmetic(cost_name, output, dtype, bound, data):
+    k = data.draw(st.integers(1 if output != "softmax" else 2, 4), label="k")
+    logit = st.floats(-bound, bound, allow_nan=False).map(lambda v: float(np.dtype(dtype).type(v)))
+    a = np.array([data.draw(st.lists(logit, min_size=k, max_size=k), label="a")], dtype=dtype)
+    if cost_name == "quadratic":
+        y = np.array([data.draw(st.lists(st.floats(-2, 2), min_size=k, max_size=k), label="y")], dtype=dtype)
+    else:
+        y = np.array([data.draw(st.lists(st.sampled_from([0.0, 1.0, 0.25, 0.5]), min_size=k, max_size=k),
+                                label="y")], dtype=dtype)
+    if output in ("relu", "leaky_relu"):
+        assume(np.all(np.abs(a) > 1e-3))  # no derivative at the kink
+    cost, act = get_cost(cost_name), get_activation(output)
+    value = cost.output_per_sample(act, a, act.forward(a.copy()), y)[0]
+    delta = cost.output_delta(act, a, act.forward(a.copy()), y)[0]
+
+    # enough digits for the formulas as written: 1 − tanh(1000)² = 4e^−2000 needs 870 of them
+    mpmath.mp.dps = int(0.87 * bound) + 40
+    am, ym = [mpmath.mpf(float(v)) for v in a[0]], [mpmath.mpf(float(v)) for v in y[0]]
+    exact = _mp_cost(cost_name, output, am, ym)
+    exact_grad = [mpmath.diff(lambda v, j=j: _mp_cost(cost_name, output, am[:j] + [v] + am[j + 1:], ym), am[j])
+                  for j in range(k)]
+
+    # rounding: a few units of the terms a value is made of (logits for the logs, outputs and targets
+    # for the deltas); the failures this guards against were off by 1e290, by 100 % or by 5e-4
+    u = float(np.finfo(dtype).eps)
+    value_scale = 1 + np.abs(a).max()
+    grad_scale = 1 + np.abs(act.forward(a.copy())).max() + np.abs(y).max()
+    assert abs(float(value) - float(exact)) <= 1e3 * u * abs(float(exact)) + 16 * k * u * value_scale
+    for mine, theirs in zip(delta, exact_grad):
+        assert abs(float(mine) - float(theirs)) <= 1e3 * u * abs(float(theirs)) + 16 * k * u * grad_scale
+
+
+@pytest.mark.parametrize("cost_name,output,a,y,loss,grad", [
+    # the issue's cases, written out: softmax + BCE at logits [0, 40] with y = [1, 0]:
+    # −log p_0 − log(1 − p_1) = 2 (40 + log1p(e^−40)) ≈ 80, dC/da = [−2, 2] (to e^−40)
+    ("binary_cross_entropy", "softmax", [0.0, 40.0], [1.0, 0.0], 80.0, [-2.0, 2.0]),
+    # sigmoid + CE at logit −800, y = 1: −log σ(−800) = 800 (+ e^−800), dC/da = −σ(800) = −1
+    ("cross_entropy", "sigmoid", [-800.0], [1.0], 800.0, [-1.0]),
+])
+def test_issue_cases_by_hand(cost_name, output, a, y, loss, grad):
+    cost, act = get_cost(cost_name), get_activation(output)
+    for dtype in ("float64", "float32"):
+        aa, yy = np.array([a], dtype=dtype), np.array([y], dtype=dtype)
+        if dtype == "float32":
+            aa = np.clip(aa, -80, 80)
+            loss_here = loss if output == "softmax" else 80.0
+        else:
+            loss_here = loss
+        z = act.forward(aa.copy())
+        assert cost.output_per_sample(act, aa, z, yy)[0] == pytest.approx(loss_here, rel=1e-6)
+        np.testing.assert_allclose(cost.output_delta(act, aa, z, yy)[0], grad, rtol=1e-6)

@@ -114,3 +114,77 @@ def test_backward_before_forward():
 def test_predict_proba_needs_a_probability_output():
     with pytest.raises(gn.ConfigError, match="predict_proba needs a sigmoid or softmax output"):
         gn.Network([2, 1], activation="identity").predict_proba(np.zeros((1, 2)))
+
+
+# ---- messages that say what happened and what to do (issue 14, point 6) ----------------------------------
+import warnings  # noqa: E402
+
+from glassnet.errors import TrainingWarning  # noqa: E402
+
+FLOAT32_MAX = (2 - 2.0 ** -23) * 2.0 ** 127  # 3.4028e38, the largest float32, from its bit layout
+
+
+def test_an_exploding_gradient_message_is_whole_and_names_both_remedies():
+    X, y = datasets.regression(64, seed=0)
+    net = gn.Network([1, 16, 1], activation="relu", output="identity", seed=0)
+    with pytest.raises(gn.TrainingDivergedError) as info:
+        net.fit(X, y * 1e3, epochs=1, batch_size=8, learning_rate=0.1, explode_threshold=1.0)
+    message = str(info.value)
+    assert "exploded (norm" in message and " or." not in message and "or\n" not in message
+    assert message.rstrip().endswith("(clip_norm=... in Python, --clip-norm on the command line).")
+    assert "smaller learning rate (now 0.1)" in message
+
+
+def _digits_cross_entropy(net, X, y):
+    """The mean cross-entropy of the network on (X, y), written out in numpy from its weights."""
+    h = X
+    weights = net.get_weights()
+    for i in range(0, len(weights), 2):
+        h = h @ weights[i] + weights[i + 1]
+        if i + 2 < len(weights):
+            h = 1 / (1 + np.exp(-h))
+    h = h - h.max(axis=1, keepdims=True)
+    log_p = h - np.log(np.exp(h).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), y].mean())
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X - X.mean(0)) / (X.std(0) + 1e-9), y
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_loss_that_ends_far_above_its_start_warns(optimizer):
+    X, y = _digits()
+    net = gn.Network([64, 20, 20, 10], activation="sigmoid", output="softmax", seed=0)
+    start = _digits_cross_entropy(net, X, y)
+    with pytest.warns(TrainingWarning, match="Try a smaller learning rate") as caught:
+        history = net.fit(X, y, epochs=3, batch_size=32, optimizer=optimizer, learning_rate=1e6)
+    assert history.loss[-1] > 1000 * start  # the run really did end far above where it began
+    assert history.warnings == [str(w.message) for w in caught if w.category is TrainingWarning]
+
+
+def test_a_run_that_learns_does_not_warn():
+    X, y = _digits()
+    net = gn.Network([64, 20, 10], activation="sigmoid", output="softmax", seed=0)
+    start = _digits_cross_entropy(net, X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingWarning)
+        history = net.fit(X, y, epochs=3, optimizer="adam", learning_rate=0.01)
+    assert history.loss[-1] < start and history.warnings == []
+
+
+@pytest.mark.parametrize("call", ["fit", "predict"])
+def test_data_beyond_float32_says_so(call):
+    with np.errstate(over="ignore"):
+        assert np.float32(1e39) == np.inf and 1e39 > FLOAT32_MAX  # the premise, in numpy's own arithmetic
+    net = gn.Network([2, 3, 2], output="softmax", seed=0, dtype="float32")
+    X = np.array([[1.0, 2.0], [1e39, 0.0]])
+    with pytest.raises(gn.DataError) as info:
+        net.fit(X, [0, 1], epochs=1) if call == "fit" else net.predict(X)
+    message = str(info.value)
+    assert "too large for float32" in message and "(1, 0)" in message and "1e+39" in message
+    assert "3.403e+38" in message and "float64" in message
+    assert "learning rate" not in message and "NaN" not in message and "before training" not in message

@@ -139,3 +139,54 @@ def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
     monkeypatch.setattr(type(net.layers[0].activation), "backward", lambda self, g, a, z, out=None: g * (1 - z))
     report = gn.gradient_check(net, x, y)
     assert report[0]["W"] > 1e-2
+
+
+def _dead_relu_problem():
+    """3-4-2 ReLU/softmax network whose hidden unit 2 has bias −100: a = x·w − 100 < 0 for every sample."""
+    rng = np.random.default_rng(5)
+    net = gn.Network([3, 4, 2], activation="relu", output="softmax", seed=5)
+    net.layers[0].b[...] = [0.3, -100.0, 0.2, 0.4]
+    x = rng.normal(0, 1, (6, 3))
+    y = rng.integers(0, 2, 6)
+    return net, x, y
+
+
+def test_a_dead_relu_unit_is_not_reported_as_a_wrong_gradient():
+    net, x, y = _dead_relu_problem()
+    # by hand: |x·w| ≤ Σ|x||w| is far below 100, so the unit's output and all its gradients are exactly 0
+    assert (np.abs(x) @ np.abs(net.layers[0].W[:, 1])).max() < 100
+    grads = net.gradients(x, y)
+    assert not grads[0][0][:, 1].any() and grads[0][1][1] == 0 and not grads[1][0][1].any()
+    report = gn.gradient_check(net, x, y)
+    assert max(max(r.values()) for r in report) < 1e-8  # before: 0.28 (rounding over a 1e-12 floor)
+
+
+def test_sigmoid_cross_entropy_with_a_zero_target_is_not_reported_as_wrong():
+    # 2-2 sigmoid + categorical cross-entropy, target [1, 0]: C = −log σ(a_1) does not involve output 2,
+    # so its column of W and its bias have gradient exactly 0; output 1's are −(1 − σ(a_1))·x and −(1 − σ(a_1))
+    net = gn.Network([2, 2], activation="sigmoid", cost="cross_entropy", seed=0)
+    x, y = np.array([[0.5, -0.3]]), np.array([[1.0, 0.0]])
+    W, b = net.layers[0].W.copy(), net.layers[0].b.copy()
+    a1 = x[0] @ W[:, 0] + b[0]
+    by_hand = -(1 - 1 / (1 + np.exp(-a1)))
+    grad_W, grad_b = net.gradients(x, y)[0]
+    np.testing.assert_allclose(grad_W[:, 0], by_hand * x[0], rtol=1e-14)
+    assert grad_b[0] == pytest.approx(by_hand, rel=1e-14) and not grad_W[:, 1].any() and grad_b[1] == 0
+    report = gn.gradient_check(net, x, y)
+    assert max(report[0].values()) < 1e-8  # before: 0.093
+
+
+@pytest.mark.parametrize("where,size", [("live", 1e-3), ("dead", 1e-4)])
+def test_a_planted_wrong_gradient_is_still_caught(monkeypatch, where, size):
+    net, x, y = _dead_relu_problem()
+    true_gradients = net.gradients
+
+    def wrong_gradients(xx, yy):
+        grads = true_gradients(xx, yy)
+        column = 0 if where == "live" else 1  # a live unit's weight is off by 0.1 %; a dead one's is not 0
+        grads[0][0][0, column] = grads[0][0][0, column] * (1 + size) if where == "live" else size
+        return grads
+
+    monkeypatch.setattr(net, "gradients", wrong_gradients)
+    report = gn.gradient_check(net, x, y)
+    assert report[0]["W"] > 1e-5 and report[1]["W"] < 1e-8

@@ -129,3 +129,27 @@ def test_unknown_optimizer_lists_valid_names():
     for name in ("sgd", "momentum", "nesterov", "adam", "adamw"):
         assert name in str(info.value)
     assert math.isclose(gn.get_optimizer("adam").beta_2, 0.999)
+
+
+def _adam_epsilon_on_v_by_hand(grads, b1=0.9, b2=0.999, eps=1e-8):
+    """scikit-learn's Adam: epsilon added to sqrt(v), bias corrections folded into the step size."""
+    w, m, v = W0.copy(), np.zeros_like(W0), np.zeros_like(W0)
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        lr_t = LR * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        w = w - lr_t * m / (np.sqrt(v) + eps)
+    return w
+
+
+@pytest.mark.parametrize("eps", [1e-8, 1e-2])
+def test_adam_epsilon_on_v_two_steps(eps):
+    mine = run(gn.Adam(epsilon=eps, epsilon_mode="v"), [G1, G2])
+    np.testing.assert_allclose(mine, _adam_epsilon_on_v_by_hand([G1, G2], eps=eps), rtol=1e-13, atol=1e-15)
+    if eps == 1e-2:  # a large epsilon shows the two modes apart; the default mode is unchanged
+        default = run(gn.Adam(epsilon=eps), [G1, G2])
+        np.testing.assert_allclose(default, _adam_by_hand([G1, G2], eps=eps), rtol=1e-13, atol=1e-15)
+        assert np.abs(default - mine).max() > 1e-3
+    assert gn.get_optimizer(gn.Adam(epsilon_mode="v").get_config()).epsilon_mode == "v"
+    with pytest.raises(gn.ConfigError, match="epsilon_mode"):
+        gn.Adam(epsilon_mode="bias")

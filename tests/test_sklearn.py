@@ -86,7 +86,8 @@ def test_partial_fit_and_warm_start(digits):
     warm.fit(Xtr, ytr)
     first = [c.copy() for c in warm.coefs_]
     warm.fit(Xtr, ytr)
-    assert warm.n_iter_ == 6 and not np.array_equal(first[0], warm.coefs_[0])
+    # as MLPClassifier: n_iter_ counts the epochs of this fit, t_ the samples of every fit
+    assert warm.n_iter_ == 3 and warm.t_ == 6 * Xtr.shape[0] and not np.array_equal(first[0], warm.coefs_[0])
     with pytest.raises(ValueError, match="classes must be passed"):
         GlassnetClassifier().partial_fit(Xtr, ytr)
 

@@ -70,7 +70,9 @@ class OutlessNamespace:
         self.__name__ = namespace.__name__
 
     def dtype(self, dtype):
-        """The namespace's dtype for a numpy dtype (or type); other dtypes pass through."""
+        """The namespace's dtype for a numpy dtype (or type) or Python's ``bool``; others pass through."""
+        if dtype is bool:
+            return self.namespace.bool
         if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
             return getattr(self.namespace, np.dtype(dtype).name)
         return dtype

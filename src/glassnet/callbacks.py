@@ -27,6 +27,7 @@ class History:
     learning_rate: list = field(default_factory=list)
     stop_reason: str = ""
     best_epoch: int | None = None
+    warnings: list = field(default_factory=list)  # what went wrong without stopping the run (see Trainer)
 
     def record(self, logs: dict) -> None:
         """Append one epoch's logs (``epoch``, ``loss``, ``accuracy``, ``val_*``, ``learning_rate``) to the lists."""

@@ -58,6 +58,9 @@ def unsupported(network, optimizer, sample_weight=None, clip_norm=None, clip_val
             return f"layer {index}'s activation {layer.activation!r}"
     if type(network.cost) not in _COST_CODES:
         return f"cost {network.cost!r}"
+    if network.cost.needs_probabilities and not network.cost.fuses_with(network.output_activation):
+        # sigmoid + cross-entropy, softmax + BCE: exact at saturation only in the numpy path's forms in a_L
+        return f"the unmatched pair {network.output_activation.name} + {network.cost.name}"
     if type(optimizer) not in _OPTIMIZERS:
         return f"optimizer {optimizer!r}"
     for name, value in (("sample weights", sample_weight), ("clip_norm", clip_norm), ("clip_value", clip_value)):

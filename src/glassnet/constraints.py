@@ -108,6 +108,7 @@ CONSTRAINTS: dict[str, Interval] = {
     "min_learning_rate": NON_NEGATIVE,
     "power_t": NON_NEGATIVE,
     "samples_per_epoch": POSITIVE_INT,
+    "samples_before": Interval(int, 0),
     # trace and gradient check
     "gradcheck_epsilon": POSITIVE,
     "max_checks": Interval(int, 1, allow_none=True),

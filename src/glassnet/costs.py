@@ -16,6 +16,20 @@ the chain rule collapses: the output delta dC/da_L is simply (ŷ − y)/n. For s
 dC/dŷ = (ŷ − y)/(ŷ(1 − ŷ)) and f'(a) = ŷ(1 − ŷ), so the product is ŷ − y; for softmax + CE the Jacobian sum
 gives ŷ_j Σ_k y_k − y_j = ŷ_j − y_j when each row of y sums to 1; for identity + quadratic f' = 1.
 The fused forms are computed directly, from the output layer's weighted sum ``a`` (log-sum-exp, no log(0)).
+
+**Every accepted pair is computed from ``a``.** The network asks the cost for :meth:`Cost.output_per_sample`
+and :meth:`Cost.output_delta` (dC/da of the output layer). Besides the matched pairs, the two unmatched
+probability pairs have closed forms in ``a`` that stay exact when the outputs saturate:
+
+    sigmoid + cross-entropy          c = Σ_k y_k softplus(−a_k),              dC/da_k = −y_k σ(−a_k) / n
+    softmax + binary cross-entropy   log p_k = a_k − LSE(a),  log(1 − p_k) = LSE_{j≠k}(a) − LSE(a)
+
+(the second one's delta is written out in :meth:`BinaryCrossEntropy.output_delta`). They are well defined,
+though rarely what a model wants: sigmoid + cross-entropy only rewards outputs whose target is positive (with
+one-hot targets every output can drift to 1), softmax + BCE treats coupled probabilities as independent. Going through ŷ instead
+loses them: 1 − ŷ rounds to 0 and log(0) is clipped. Every other pair (quadratic with any output) uses the
+general chain rule dC/dŷ ⊙ f'(a), whose terms stay bounded. Values and deltas of every pair match high-precision (mpmath)
+arithmetic at logits up to ±1000 in float64 and ±80 in float32 (tests/test_costs.py).
 """
 from __future__ import annotations
 
@@ -68,6 +82,17 @@ class Cost:
         delta = namespace_of(y_pred).subtract(y_pred, y, out=out)
         delta *= 1.0 / y.shape[0]
         return delta
+
+    def output_per_sample(self, activation: Activation, a, z, y):
+        """Per-sample costs of the output layer, weighted sums ``a`` and outputs ``z = f(a)``: ``(n_samples,)``."""
+        return self.fused_per_sample(a, y) if self.fuses_with(activation) else self.per_sample(z, y)
+
+    def output_delta(self, activation: Activation, a, z, y, out=None):
+        """The output layer's delta dC/da ``(n_samples, n_outputs)``; written into ``out`` when given."""
+        if self.fuses_with(activation):
+            return self.fused_delta(z, y, out=out)
+        # delta_L = dC/dŷ ⊙ f'(a_L)   (general chain rule)
+        return activation.backward(self.gradient(z, y), a, z, out=out)
 
     def check_output(self, activation: Activation) -> None:
         """Refuse an output activation whose range this cost cannot take (e.g. log of a negative)."""
@@ -150,6 +175,51 @@ class BinaryCrossEntropy(Cost):
         softplus = xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
         return row_sum(softplus - y * a)[:, 0]
 
+    def output_per_sample(self, activation, a, z, y):
+        if not isinstance(activation, Softmax):
+            return super().output_per_sample(activation, a, z, y)
+        xp = namespace_of(a)
+        log_p, log_not_p, _ = _softmax_logs(a)
+        # −[y log p + (1 − y) log(1 − p)]; a term with weight 0 counts 0 even where its log is −inf
+        per = xp.where(y == 0, 0, y * log_p) + xp.where(y == 1, 0, (1.0 - y) * log_not_p)
+        return -row_sum(per)[:, 0]
+
+    def output_delta(self, activation, a, z, y, out=None):
+        if not isinstance(activation, Softmax):
+            return super().output_delta(activation, a, z, y, out)
+        # with p = softmax(a), s⁽ᵏ⁾ = softmax over every unit but k (so p_j p_k/(1 − p_k) = p_k s⁽ᵏ⁾_j):
+        # dC/da_j = [−y_j (1 − p_j) + p_j (Σ_k y_k − y_j) + (1 − y_j) p_j − Σ_{k≠j} (1 − y_k) p_k s⁽ᵏ⁾_j] / n
+        # each factor comes from the logs above, so nothing cancels to 0 at saturation
+        xp = namespace_of(a)
+        log_p, log_not_p, others = _softmax_logs(a)
+        p, not_p = xp.exp(log_p), xp.exp(log_not_p)
+        delta = p * (row_sum(y) - y) + (1.0 - y) * p - y * not_p
+        delta -= xp.matmul(((1.0 - y) * p)[:, None, :], others)[:, 0, :]
+        delta *= 1.0 / y.shape[0]
+        if out is None:
+            return delta
+        out[...] = delta
+        return out
+
+
+def _softmax_logs(a):
+    """For softmax outputs p = softmax(a) ``(n, k)``: log p, log(1 − p) and, per sample, the softmax over every
+    unit but k as row k of a ``(n, k, k)`` array (0 on the diagonal), all from log-sum-exps of ``a``.
+
+    log(1 − p_k) = LSE_{j≠k}(a) − LSE(a): exact even where p_k rounds to 1. Costs n·k² numbers.
+    """
+    xp = namespace_of(a)
+    k = a.shape[1]
+    left_out = xp.eye(k, dtype=bool)
+    others = xp.where(left_out, -xp.inf, a[:, None, :])  # row k: the logits without unit k
+    top = xp.max(others, axis=2, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, 0)  # one unit only: nothing is left, LSE of nothing is −inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lse_others = top[:, :, 0] + xp.log(xp.sum(xp.exp(others - top), axis=2))
+        lse = row_max(a) + xp.log(row_sum(xp.exp(a - row_max(a))))
+        others = xp.where(left_out, 0, xp.exp(others - lse_others[:, :, None]))
+    return a - lse, lse_others - lse, others
+
 
 COSTS.register("bce", BinaryCrossEntropy, alias=True)
 
@@ -190,6 +260,23 @@ class CrossEntropy(Cost):
         delta = xp.multiply(y_pred, row_sum(y), out=out)
         delta -= y
         delta *= 1.0 / y.shape[0]
+        return delta
+
+    def output_per_sample(self, activation, a, z, y):
+        if not isinstance(activation, Sigmoid):
+            return super().output_per_sample(activation, a, z, y)
+        xp = namespace_of(a)
+        # −y log σ(a) = y softplus(−a),  softplus(−a) = max(−a, 0) + log1p(e^−|a|)
+        softplus = xp.maximum(-a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+        return row_sum(y * softplus)[:, 0]
+
+    def output_delta(self, activation, a, z, y, out=None):
+        if not isinstance(activation, Sigmoid):
+            return super().output_delta(activation, a, z, y, out)
+        # dC/da = −y σ'(a)/σ(a) / n = −y (1 − σ(a)) / n = −y σ(−a) / n
+        delta = activation.forward(-a, out=out)
+        delta *= y
+        delta *= -1.0 / y.shape[0]
         return delta
 
 

@@ -79,3 +79,7 @@ class NotFittedError(GlassnetError, AttributeError):
 
 class ModelFileError(GlassnetError, ValueError):
     """A model or checkpoint file is corrupt, truncated, foreign, or from a newer glassnet."""
+
+
+class TrainingWarning(UserWarning):
+    """Training finished but went wrong without failing: the loss ended far above where it started."""

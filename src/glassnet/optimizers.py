@@ -14,6 +14,7 @@ import math
 from .backend import namespace_of
 from .blas import axpy
 from .constraints import check
+from .errors import ConfigError
 from .registry import Registry
 
 
@@ -130,6 +131,9 @@ class Nesterov(Momentum):
         return {"name": self.name, "momentum": self.momentum}
 
 
+EPSILON_MODES = ("v_hat", "v")
+
+
 @OPTIMIZERS.register("adam")
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015, https://arxiv.org/abs/1412.6980), at step t = 1, 2, ...::
@@ -137,16 +141,30 @@ class Adam(Optimizer):
         m = beta_1 * m + (1 - beta_1) * g
         v = beta_2 * v + (1 - beta_2) * g²
         m_hat = m / (1 - beta_1^t);  v_hat = v / (1 - beta_2^t)
-        w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+        w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)                 # epsilon_mode="v_hat"
+
+    ``epsilon_mode="v_hat"`` (the default) adds epsilon to sqrt(v_hat), as the paper's Algorithm 1 and
+    PyTorch do. ``epsilon_mode="v"`` adds it to sqrt(v) and folds both bias corrections into the step size,
+    as scikit-learn's MLP does (and the paper's section 2 suggests for efficiency)::
+
+        lr_t = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        w = w - lr_t * m / (sqrt(v) + epsilon)                                 # epsilon_mode="v"
+
+    The two differ only through epsilon: "v" is "v_hat" with epsilon / sqrt(1 - beta_2^t) in place of
+    epsilon, a larger epsilon in the first steps (31.6x at t = 1 with beta_2 = 0.999).
     """
 
     name = "adam"
 
-    def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
+    def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 epsilon_mode: str = "v_hat"):
         super().__init__()
         self.beta_1 = check("beta_1", beta_1)
         self.beta_2 = check("beta_2", beta_2)
         self.epsilon = check("epsilon", epsilon)
+        if epsilon_mode not in EPSILON_MODES:
+            raise ConfigError(f"epsilon_mode must be one of {', '.join(EPSILON_MODES)}, got {epsilon_mode!r}")
+        self.epsilon_mode = epsilon_mode
 
     def _new_state(self, param):
         return {"m": param * 0, "v": param * 0, "scratch": param * 0}
@@ -160,16 +178,20 @@ class Adam(Optimizer):
         xp.multiply(grad, grad, out=scratch)
         axpy(1.0 - self.beta_2, scratch, v, scratch)  # v = beta_2 v + (1 − beta_2) g²
         # fold both bias corrections into the step size: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
-        # and epsilon_t = epsilon * sqrt(1 - b2^t), which is the rule above rearranged exactly
+        # and (epsilon_mode "v_hat") epsilon_t = epsilon * sqrt(1 - b2^t), the rule above rearranged exactly;
+        # epsilon_mode "v" adds epsilon itself to sqrt(v)
         correction_2 = math.sqrt(1.0 - self.beta_2 ** self.t)
         step_size = learning_rate * correction_2 / (1.0 - self.beta_1 ** self.t)
         xp.sqrt(v, out=scratch)
-        scratch += self.epsilon * correction_2
+        scratch += self.epsilon * correction_2 if self.epsilon_mode == "v_hat" else self.epsilon
         xp.divide(m, scratch, out=scratch)
         axpy(-step_size, scratch, param, scratch)  # w −= lr_t · m / (sqrt(v) + epsilon_t)
 
     def get_config(self):
-        return {"name": self.name, "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        config = {"name": self.name, "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        if self.epsilon_mode != "v_hat":  # configs written before the option stay as they were
+            config["epsilon_mode"] = self.epsilon_mode
+        return config
 
 
 @OPTIMIZERS.register("adamw")
@@ -183,8 +205,8 @@ class AdamW(Adam):
     name = "adamw"
 
     def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
-                 weight_decay: float = 0.01):
-        super().__init__(beta_1, beta_2, epsilon)
+                 weight_decay: float = 0.01, epsilon_mode: str = "v_hat"):
+        super().__init__(beta_1, beta_2, epsilon, epsilon_mode)
         self.weight_decay = check("weight_decay", weight_decay)
 
     def _update(self, param, grad, state, learning_rate, decays):

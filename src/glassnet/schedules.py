@@ -86,17 +86,23 @@ class Cosine(Schedule):
 
 @SCHEDULES.register("invscaling")
 class InvScaling(Schedule):
-    """scikit-learn's inverse scaling: lr = lr_0 / (t + 1)^power_t, where t = epoch · samples_per_epoch is
-    the number of samples seen before the epoch (the rate changes once per epoch, as in scikit-learn)."""
+    """scikit-learn's inverse scaling: lr = lr_0 / (t + 1)^power_t, where t = samples_before + epoch ·
+    samples_per_epoch is the number of samples seen before the epoch (the rate changes once per epoch, as in
+    scikit-learn). The first epoch of a run uses lr_0 itself: with ``samples_before`` (the samples of earlier
+    runs, scikit-learn's ``t_`` at the start of a warm fit) this is scikit-learn's fresh optimizer, whose rate
+    starts at lr_0 and is first rescaled at the end of an epoch."""
 
     name = "invscaling"
 
-    def __init__(self, power_t: float = 0.5, samples_per_epoch: int = 1):
+    def __init__(self, power_t: float = 0.5, samples_per_epoch: int = 1, samples_before: int = 0):
         self.power_t = check("power_t", power_t)
         self.samples_per_epoch = check("samples_per_epoch", samples_per_epoch)
+        self.samples_before = check("samples_before", samples_before)
 
     def __call__(self, learning_rate, epoch):
-        return learning_rate / (epoch * self.samples_per_epoch + 1) ** self.power_t
+        if epoch == 0:
+            return learning_rate
+        return learning_rate / (self.samples_before + epoch * self.samples_per_epoch + 1) ** self.power_t
 
 
 def get_schedule(spec, **params) -> Schedule:

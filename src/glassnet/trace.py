@@ -125,22 +125,38 @@ class StepTrace:
         """Weights and biases ranked by |∂C/∂w|, largest first."""
         return rank_dials(self.layers, self.names, self.learning_rate, top)
 
-    def turn_dial(self, dial: Dial, amount: float = 1e-4) -> dict:
-        """Seed 000's experiment: turn one dial by ``amount`` and watch the cost.
+    def turn_dial(self, dial: Dial, amount: float | None = None) -> dict:
+        """Seed 000's experiment: turn one dial up and down by ``amount`` and watch the cost.
 
-        Returns the cost before and after, the observed slope ΔC/Δw, and the chain-rule answer ∂C/∂w.
+        It runs in float64 on a copy of the network, whatever the network's dtype: in float32 a turn small
+        enough to measure a slope changes the cost by less than its rounding (a float32 digits model showed
+        ΔC/Δw = 0 against ∂C/∂w = −0.00089). ``amount`` defaults to u^(1/3)·max(|w|, 1) ≈ 6e-6·max(|w|, 1),
+        the step that balances the central difference's truncation (~ε²) against rounding (~u/ε).
+
+        Returns the cost before, after turning up (``cost_after``) and after turning down (``cost_below``),
+        the forward slope (C(w+ε) − C(w))/ε, the central slope (C(w+ε) − C(w−ε))/2ε, the chain-rule answer
+        ∂C/∂w of the trace (in the network's dtype) and the same derivative by backprop in float64.
         """
-        network = self.before.copy()
+        network = float64_copy(self.before)
         layer = network.layers[dial.layer - 1]
+        if amount is None:
+            amount = float(np.finfo(np.float64).eps) ** (1 / 3) * max(abs(dial.value), 1.0)
+        x, y = self.x.astype(np.float64), self.y.astype(np.float64)
+        grad_W, grad_b = network.gradients(x, y)[dial.layer - 1]
+        chain_rule_float64 = float((grad_W if dial.kind == "W" else grad_b)[dial.index])
         target = layer.W if dial.kind == "W" else layer.b
-        cost_before = network.loss(self.x, self.y)
-        target[dial.index] += amount
-        cost_after = network.loss(self.x, self.y)
-        target[dial.index] -= 2 * amount
-        cost_below = network.loss(self.x, self.y)
-        return {"name": dial.name, "amount": amount, "cost_before": cost_before, "cost_after": cost_after,
+        original = float(target[dial.index])
+        cost_before = network.loss(x, y)
+        target[dial.index] = original + amount
+        cost_after = network.loss(x, y)
+        target[dial.index] = original - amount
+        cost_below = network.loss(x, y)
+        target[dial.index] = original
+        return {"name": dial.name, "amount": amount, "dtype": "float64", "cost_before": cost_before,
+                "cost_after": cost_after, "cost_below": cost_below,
                 "observed_slope": (cost_after - cost_before) / amount,
-                "central_slope": (cost_after - cost_below) / (2 * amount), "chain_rule": dial.gradient}
+                "central_slope": (cost_after - cost_below) / (2 * amount), "chain_rule": dial.gradient,
+                "chain_rule_float64": chain_rule_float64}
 
     # ---- documents ---------------------------------------------------------------------------------
     def document(self) -> Document:
@@ -288,15 +304,30 @@ class StepTrace:
                   [[d.name, fmt(d.value), fmt(d.gradient), d.direction, fmt(d.step), fmt(d.value + d.step)]
                    for d in dials])
         if dials and dials[0].gradient != 0:
-            e = self.turn_dial(dials[0], 1e-5)
-            doc.lines([f"Experiment: turn {e['name']} up by {fmt(e['amount'])} and watch the cost:",
-                       f"  C = {fmt(e['cost_before'], 12)} → {fmt(e['cost_after'], 12)};  ΔC/Δw = "
-                       f"{fmt(e['observed_slope'], 8)};  the chain rule says ∂C/∂w = {fmt(e['chain_rule'], 8)}"])
+            e = self.turn_dial(dials[0])
+            where = "" if self.before.dtype == np.float64 else \
+                f" (in float64 on a copy: in the model's {self.before.dtype} the change would drown in rounding)"
+            doc.lines([f"Experiment: turn {e['name']} up and down by ε = {fmt(e['amount'])} and watch the cost{where}:",
+                       f"  C = {fmt(e['cost_below'], 12)} ← {fmt(e['cost_before'], 12)} → {fmt(e['cost_after'], 12)}"
+                       f";  ΔC/Δw = (C(w+ε) − C(w−ε))/2ε = {fmt(e['central_slope'], 8)};  the chain rule says "
+                       f"∂C/∂w = {fmt(e['chain_rule_float64'], 8)}"
+                       + ("" if not where else f" (backprop in float64; {fmt(e['chain_rule'], 8)} in {self.before.dtype})")])
 
     def _result_block(self, doc: Document) -> None:
         went = "went down" if self.cost_after < self.cost_before else "did NOT go down (learning rate too large?)"
         doc.heading("After the step")
         doc.lines([f"cost on the same input: {fmt(self.cost_before, 10)} → {fmt(self.cost_after, 10)} ({went})"])
+
+
+def float64_copy(network):
+    """A float64 twin of ``network`` with the same weights (exact: every float32 is a float64)."""
+    config = network.get_config()
+    config["dtype"] = "float64"
+    for layer in config["layers"]:
+        layer["dtype"] = "float64"
+    twin = Network.from_config(config)
+    twin.set_weights(network.get_weights())
+    return twin
 
 
 def rank_dials(layers, names: "UnitNames", learning_rate: float, top: int | None = 10) -> list[Dial]:

@@ -12,6 +12,7 @@ trainer knows nothing of files: checkpoints are a callback handed to it (see :mo
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -20,7 +21,7 @@ import numpy as np
 from . import compiled
 from .callbacks import Callback, EarlyStopping, History, TargetReached  # noqa: F401  (re-exported)
 from .constraints import check
-from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted
+from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted, TrainingWarning
 from .optimizers import Optimizer, get_optimizer
 from .params import Workspace
 from .schedules import get_schedule
@@ -77,6 +78,11 @@ class Trainer:
 
     ``learning_rate`` (the schedule's base rate), ``batch_size``, ``shuffle``, ``schedule`` and ``optimizer``
     may be changed between calls of :meth:`train`; a new optimizer starts with fresh state.
+
+    A run whose last epoch's loss is more than ``LOSS_ROSE_FACTOR`` times the loss it started from (the
+    network at :meth:`begin`, on a seeded sample of up to 256 training rows) ends (:meth:`end`) with a
+    :class:`~glassnet.errors.TrainingWarning`, also kept in ``history.warnings``: with a learning rate far
+    too large the weights can saturate every unit and train to chance accuracy without ever overflowing.
     """
 
     def __init__(self, network, optimizer="sgd", learning_rate: float = 0.1, batch_size: int | None = 32,
@@ -101,6 +107,7 @@ class Trainer:
         self.interrupt_requested = False
         self.workspace = Workspace()  # the step's work arrays, kept between steps
         self.data: TrainingData | None = None
+        self.start_loss = math.nan  # the loss at begin(), on a sample (see sample_loss)
         if engine not in compiled.ENGINES:
             raise ConfigError(f"engine must be one of {', '.join(compiled.ENGINES)}; got {engine!r}")
         self.engine = engine  # "numpy" (the reference), "compiled" or "auto": see glassnet.compiled
@@ -153,6 +160,7 @@ class Trainer:
         labels = network.decide(y) if network.task == "classification" else None
         self.data = TrainingData(x, y, sample_weight, validation, labels)
         self.stop_training = self.interrupt_requested = False
+        self.start_loss = self.sample_loss(x, y)
         self._call("on_train_begin")
 
     def train(self, max_epochs: int | None = None, max_steps: int | None = None) -> list[dict]:
@@ -180,8 +188,30 @@ class Trainer:
         return ended
 
     def end(self) -> None:
-        """Finish the run: calls the callbacks' on_train_end (early stopping restores its best weights)."""
+        """Finish the run: calls the callbacks' on_train_end (early stopping restores its best weights), and
+        warns when the loss ended far above where :meth:`begin` found it."""
         self._call("on_train_end")
+        self._warn_if_loss_rose()
+
+    def sample_loss(self, x, y, n_rows: int = 256) -> float:
+        """The network's loss on a seeded sample of up to ``n_rows`` rows (the network's own generator is
+        left untouched, so a seed still gives the same run)."""
+        rows = np.arange(x.shape[0])
+        if x.shape[0] > n_rows:
+            rows = np.sort(np.random.default_rng(0).choice(x.shape[0], n_rows, replace=False))
+        return self.network.evaluate(x[rows], y[rows])["loss"]
+
+    def _warn_if_loss_rose(self) -> None:
+        start_loss = self.start_loss
+        if not self.history.loss or not math.isfinite(start_loss):
+            return
+        end_loss = self.history.loss[-1]
+        if end_loss > LOSS_ROSE_FACTOR * start_loss and end_loss - start_loss > 1e-12:
+            message = (f"the training loss ended at {end_loss:.4g}, {end_loss / max(start_loss, 1e-300):.3g} times "
+                       f"the {start_loss:.4g} it started from: the run diverged (the weights did not overflow, "
+                       f"but they got worse). Try a smaller learning rate (now {self.learning_rate:g})")
+            self.history.warnings.append(message)
+            warnings.warn(message, TrainingWarning, stacklevel=3)
 
     # ---- epoch -> batch -> step --------------------------------------------------------------------
     def _check_validation(self, validation_data):
@@ -387,7 +417,9 @@ class Trainer:
             norm = math.sqrt(_squared_norm(self.network.xp, grad, wide=True))
             if norm > self.explode_threshold:
                 self._diverged(f"the gradient of {_parameter_name(index)} exploded (norm {norm:.3g} > "
-                               f"{self.explode_threshold:g})", hint="or clip the gradients (clip_norm)")
+                               f"{self.explode_threshold:g})",
+                               hint="or cap the gradients' norm (clip_norm=... in Python, --clip-norm on the "
+                                    "command line)")
 
     def _diverged(self, what: str, hint: str = ""):
         batch = None if self.progress is None else self.progress.next_batch
@@ -397,6 +429,10 @@ class Trainer:
             f"this step). Try a smaller learning rate (now {self.learning_rate:g}){' ' + hint if hint else ''}.",
             epoch=self.epoch, batch=batch,
         )
+
+
+#: a run whose final loss is more than this many times its starting loss ends with a TrainingWarning
+LOSS_ROSE_FACTOR = 10.0
 
 
 def block_order(rng, n_samples: int, block_rows: int):

@@ -26,8 +26,19 @@ def as_matrix(x, name: str = "X", dtype=np.float64, n_features: int | None = Non
             f"{name} has {array.shape[1]} features per sample, but the first layer expects {n_features} "
             f"(layer 1: {n_features} inputs)"
         )
-    _check_finite(array, name)
-    return xp.asarray(array, dtype=dtype)
+    return xp.asarray(_to_dtype(array, dtype, name))
+
+
+def _to_dtype(array: np.ndarray, dtype, name: str) -> np.ndarray:
+    """``array`` as ``dtype``, refusing NaN, infinities and finite values too large for ``dtype`` (1e39 is
+    finite in float64 but infinite in float32): each with its own message."""
+    if array.dtype == dtype:  # the common case: nothing to convert (no errstate context, ~2 us a call)
+        _check_finite(array, name)
+        return array
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(np.dtype(dtype), copy=False)
+    _check_finite(converted, name, original=array)
+    return converted
 
 
 def _as_numeric(x, name: str) -> np.ndarray:
@@ -60,20 +71,50 @@ def _total(array: np.ndarray):
     return array.sum()
 
 
-def _check_finite(array: np.ndarray, name: str) -> None:
+def _check_finite(array: np.ndarray, name: str, original: np.ndarray | None = None) -> None:
+    """Refuse NaN and infinities in ``array``; with ``original`` (the data before a conversion to
+    ``array``'s dtype), an entry finite there but not here is reported as too large for the dtype."""
     if array.dtype not in _FLOATS and not np.issubdtype(array.dtype, np.floating):
         return
     # fast path: one pass, no temporary; a NaN or inf anywhere makes the sum non-finite (a finite sum that
     # overflows only sends us to the exact check below)
     if math.isfinite(float(_total(array))):
         return
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))
-        where = tuple(int(i) for i in bad[0])
+    bad = np.argwhere(~np.isfinite(array))
+    if not bad.size:
+        return
+    source = array if original is None else original
+    truly_bad = bad[~np.isfinite(source[tuple(bad.T)])]
+    if truly_bad.size:
+        first = tuple(int(i) for i in truly_bad[0])
         raise DataError(
-            f"{name} contains {len(bad)} NaN or infinite value(s), the first at index {where} "
-            f"(value {array[where]}); remove or impute them before training"
+            f"{name} contains {len(truly_bad)} NaN or infinite value(s), the first at index {first} "
+            f"(value {source[first]}); remove or impute them"
         )
+    _too_large(name, array.dtype, len(bad), tuple(int(i) for i in bad[0]), source)
+
+
+def _too_large(name: str, dtype, count: int, where: tuple, source: np.ndarray):
+    raise DataError(
+        f"{name} holds {count} value(s) too large for {np.dtype(dtype)} (whose largest is "
+        f"{np.finfo(dtype).max:.4g}), the first at index {where} (value {source[where]}); rescale the "
+        f"data (change its units) or work in float64 (dtype='float64'; --dtype float64 on the command line)"
+    )
+
+
+def check_fits(array, dtype, name: str) -> None:
+    """Refuse finite values of ``array`` beyond the range of ``dtype`` (e.g. 1e39 for float32), naming
+    ``name``, before any work is done on them. One pass over the data."""
+    array = np.asarray(array)
+    limit = float(np.finfo(dtype).max)
+    if not np.issubdtype(array.dtype, np.floating) or array.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        if not float(np.abs(array).max()) > limit:
+            return
+        beyond = np.argwhere(np.isfinite(array) & (np.abs(array) > limit))
+    if beyond.size:
+        _too_large(name, dtype, len(beyond), tuple(int(i) for i in beyond[0]), array)
 
 
 def as_targets(y, n_samples: int, n_outputs: int, dtype=np.float64, probabilities: bool = False, xp=np):
@@ -103,7 +144,7 @@ def as_targets(y, n_samples: int, n_outputs: int, dtype=np.float64, probabilitie
             "targets for a cross-entropy cost must lie in [0, 1] (probabilities or 0/1 labels); "
             f"got values from {array.min()} to {array.max()}"
         )
-    return xp.asarray(array, dtype=dtype)
+    return xp.asarray(_to_dtype(array, dtype, "y"))
 
 
 def class_labels(y, n_classes: int) -> np.ndarray:

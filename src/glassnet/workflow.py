@@ -18,6 +18,7 @@ from .datasets import DATASETS
 from .errors import ConfigError, DataError
 from .modelfile import Model, is_model_file
 from .network import Network
+from .validation import check_fits
 from .training import Callback, EarlyStopping, History, TargetReached, Trainer
 
 
@@ -48,6 +49,7 @@ class TrainSettings:
     target_accuracy: float | None = None
     n_samples: int | None = None
     device: str = "cpu"
+    clip_norm: float | None = None
 
 
 DEFAULT_TEST_FRACTION, DEFAULT_VALIDATION_FRACTION = 0.2, 0.1
@@ -101,6 +103,8 @@ def prepare_splits(settings: TrainSettings):
     """Load the dataset and split it exactly as the settings say (the same seed gives the same split)."""
     settings = resolve_fractions(settings)[0]
     dataset = load_dataset(settings)
+    for array, part in ((dataset.X, "features"), (dataset.y, "targets")):
+        check_fits(array, settings.dtype, f"{settings.dataset} ({part})")
     train, validation, test = data_module.split(dataset.X, dataset.y, settings.test_fraction,
                                                 settings.validation_fraction, settings.seed)
     return dataset, (train, validation, test)
@@ -154,7 +158,7 @@ def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: s
     standardizer = data_module.Standardizer().fit(splits[0][0]) if settings.standardize else None
     network = build_network(settings, dataset, dataset.X.shape[1])
     trainer = Trainer(network, settings.optimizer, settings.learning_rate, settings.batch_size,
-                      settings.schedule)
+                      settings.schedule, clip_norm=settings.clip_norm)
     result = _run(trainer, settings, dataset, splits, standardizer, settings.epochs, callbacks, checkpoint,
                   checkpoint_every, handle_signals)
     result.notes.extend(notes)

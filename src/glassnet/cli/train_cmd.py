@@ -39,8 +39,11 @@ def add_arguments(p) -> None:
     p.add_argument("--epochs", type=constrained("epochs"), default=40, help="passes over the training rows")
     p.add_argument("--schedule", default="constant", choices=SCHEDULES.names(), help="learning-rate schedule")
     p.add_argument("--l2", type=constrained("l2"), default=0.0, help="L2 penalty on the weights")
+    p.add_argument("--clip-norm", type=constrained("clip_norm"), metavar="MAX",
+                   help="rescale the gradients whenever their global L2 norm exceeds MAX (default: off)")
     p.add_argument("--seed", type=constrained("seed"), default=0, help="seed of the weights, the split and the shuffling")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="float32 (default here, for speed) or float64 (the default of Network() in Python)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
     p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
     p.add_argument("--test-fraction", type=fraction,
@@ -64,33 +67,20 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     import sys
+    import warnings
 
-    from ..errors import TrainingInterrupted
+    from ..errors import TrainingInterrupted, TrainingWarning
     from ..modelfile import save_model
-    from ..progress import ProgressBar
-    from ..threads import limit_threads
-    from ..workflow import TrainSettings, resume, train
 
     check_writable_file(args.out, "--out")
     if args.plots:
         check_plotting_available()
         check_writable_folder(args.plots, "--plots")
     checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
-    callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
     try:
-        if args.resume:
-            result = resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True)
-        else:
-            settings = TrainSettings(
-                dataset=args.dataset, target=args.target, task=args.task, hidden=args.layers,
-                activation=args.activation, output=args.output, cost=args.cost, optimizer=args.optimizer,
-                learning_rate=args.learning_rate, batch_size=None if args.full_batch else args.batch_size,
-                epochs=args.epochs, schedule=args.schedule, l2=args.l2, seed=args.seed, dtype=args.dtype,
-                test_fraction=args.test_fraction, validation_fraction=args.validation_fraction,
-                standardize=not args.no_standardize, early_stopping=args.early_stopping,
-                target_accuracy=args.target_accuracy, n_samples=args.samples, device=args.device)
-            with limit_threads(args.threads):
-                result = train(settings, callbacks, checkpoint, args.checkpoint_every, handle_signals=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingWarning)  # printed below, one plain line each
+            result = _train_or_resume(args, checkpoint)
     except TrainingInterrupted as stop:
         print(f"\nglassnet train: interrupted after epoch {stop.epoch}, batch {stop.batch}; the run is saved in "
               f"{checkpoint}.\nResume it with:  glassnet train --resume {checkpoint} --out {args.out}",
@@ -100,7 +90,9 @@ def run(args) -> int:
     summary = {"dataset": result.dataset.summary(), "network": repr(result.model.network),
                "epochs_run": len(result.history), "stop_reason": result.history.stop_reason,
                "seconds": round(result.seconds, 3), "metrics": result.metrics, "model_file": args.out,
-               "notes": result.notes}
+               "notes": result.notes, "warnings": list(result.history.warnings)}
+    for message in summary["warnings"]:
+        print(f"glassnet train: warning: {message}", file=sys.stderr)
     if args.plots:
         from ..plots import write_training_plots
 
@@ -109,6 +101,27 @@ def run(args) -> int:
 
     emit(summary, args.json, _text(summary))
     return 0
+
+
+def _train_or_resume(args, checkpoint: str):
+    from ..progress import ProgressBar
+    from ..threads import limit_threads
+    from ..workflow import TrainSettings, resume, train
+
+    callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
+    if args.resume:
+        return resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True)
+    settings = TrainSettings(
+        dataset=args.dataset, target=args.target, task=args.task, hidden=args.layers,
+        activation=args.activation, output=args.output, cost=args.cost, optimizer=args.optimizer,
+        learning_rate=args.learning_rate, batch_size=None if args.full_batch else args.batch_size,
+        epochs=args.epochs, schedule=args.schedule, l2=args.l2, seed=args.seed, dtype=args.dtype,
+        test_fraction=args.test_fraction, validation_fraction=args.validation_fraction,
+        standardize=not args.no_standardize, early_stopping=args.early_stopping,
+        target_accuracy=args.target_accuracy, n_samples=args.samples, device=args.device,
+        clip_norm=args.clip_norm)
+    with limit_threads(args.threads):
+        return train(settings, callbacks, checkpoint, args.checkpoint_every, handle_signals=True)
 
 
 def _text(summary: dict) -> str:
