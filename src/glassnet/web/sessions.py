@@ -19,22 +19,27 @@ from ..errors import ConfigError, GlassnetError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
 from ..optimizers import OPTIMIZERS
+from ..optimizers import get_optimizer
 from ..trace import StepTrace, UnitNames, rank_dials
 from ..training import Trainer
+from .teaching import (DATASETS, FEATURES, NOISY, TRUTH_TABLES, Dial, build_data, check_features, curve_maps,
+                       diagram_json, dial_json, downsampled, parameter_position, plane_maps, trace_json)
 
-DATASETS = ["xor", "and", "or", "moons", "circles", "spirals", "blobs", "digits"]
-LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64}
+LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64,
+          "noise": 0.5, "l2": 1.0, "speed": 1000}
 IDLE_SECONDS = 20 * 60     # a session nobody has touched for this long is deleted
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
-GRID = 40           # decision-boundary resolution
-UNIT_GRID = 16      # per-hidden-unit heat map resolution
-SNAPSHOT_WEIGHTS = 5000
+HISTORY_KEPT = 8000        # past this many epochs the history keeps every other one (the whole run, thinned)
+#: settings that change live, keeping the network; any other change builds a new network
+LIVE = ("learning_rate", "optimizer", "batch_size", "l2", "speed")
 
 
 def options() -> dict:
     """What the page may choose from (straight from the registries)."""
     return {"datasets": DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
-            "costs": ["auto"] + COSTS.names(aliases=False), "optimizers": OPTIMIZERS.names(), "limits": LIMITS}
+            "costs": ["auto"] + COSTS.names(aliases=False), "optimizers": OPTIMIZERS.names(), "limits": LIMITS,
+            "features": {name: label for name, (label, _) in FEATURES.items()}, "live": list(LIVE),
+            "noisy": sorted(NOISY), "truth_tables": list(TRUTH_TABLES)}
 
 
 def _field(config: dict, name: str, kind, default, check=None, expected: str = ""):
@@ -50,12 +55,31 @@ def _field(config: dict, name: str, kind, default, check=None, expected: str = "
     return value
 
 
+def _number(config: dict, name: str, default: float, low: float, high: float, open_low: bool = False) -> float:
+    inside = (lambda v: low < v <= high) if open_low else (lambda v: low <= v <= high)
+    bounds = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
+    return float(_field(config, name, float, default, lambda v: np.isfinite(v) and inside(v), f"a number in {bounds}"))
+
+
+def live_settings(config: dict) -> dict:
+    """The settings that change without a new network, validated."""
+    return {
+        "optimizer": _field(config, "optimizer", str, "sgd", lambda v: v in OPTIMIZERS, f"one of {OPTIMIZERS.names()}"),
+        "learning_rate": _number(config, "learning_rate", 0.1, 0, LIMITS["learning_rate"], open_low=True),
+        "batch_size": _field(config, "batch_size", int, 32, lambda v: 1 <= v <= LIMITS["batch_size"],
+                             f"a whole number in 1..{LIMITS['batch_size']}"),
+        "l2": _number(config, "l2", 0.0, 0, LIMITS["l2"]),
+        "speed": _field(config, "speed", int, 0, lambda v: 0 <= v <= LIMITS["speed"],
+                        f"epochs per second, a whole number in 0..{LIMITS['speed']} (0: full speed)"),
+    }
+
+
 def parse_config(config) -> dict:
     """Validate a session's settings; every problem is a ConfigError the server answers with 400."""
     if not isinstance(config, dict):
         raise ConfigError("the request body must be a JSON object of settings")
-    unknown = set(config) - {"dataset", "hidden", "activation", "cost", "optimizer", "learning_rate", "batch_size",
-                             "seed", "samples"}
+    unknown = set(config) - {"dataset", "hidden", "activation", "cost", "seed", "samples", "noise", "test_fraction",
+                             "data_seed", "features", *LIVE}
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
     dataset = _field(config, "dataset", str, "xor", lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}")
@@ -65,20 +89,18 @@ def parse_config(config) -> dict:
         raise ConfigError(f"hidden must be a list of at most {LIMITS['layers']} layer sizes, each 1..{LIMITS['units']};"
                           f" got {str(hidden)[:80]}")
     return {
-        "dataset": dataset, "hidden": hidden,
+        "dataset": dataset, "hidden": hidden, "features": check_features(dataset, config.get("features")),
         "activation": _field(config, "activation", str, "tanh", lambda v: v in ACTIVATIONS and v != "softmax",
                              f"one of {', '.join(options()['activations'])}"),
         "cost": _field(config, "cost", str, "auto", lambda v: v == "auto" or v in COSTS,
                        f"one of {', '.join(options()['costs'])}"),
-        "optimizer": _field(config, "optimizer", str, "sgd", lambda v: v in OPTIMIZERS, f"one of {OPTIMIZERS.names()}"),
-        "learning_rate": float(_field(config, "learning_rate", float, 0.1,
-                                      lambda v: 0 < v <= LIMITS["learning_rate"] and np.isfinite(v),
-                                      f"a number in (0, {LIMITS['learning_rate']}]")),
-        "batch_size": _field(config, "batch_size", int, 32, lambda v: 1 <= v <= LIMITS["batch_size"],
-                             f"a whole number in 1..{LIMITS['batch_size']}"),
         "seed": _field(config, "seed", int, 0, lambda v: 0 <= v < 2 ** 32, "a whole number in 0..2^32-1"),
+        "data_seed": _field(config, "data_seed", int, 0, lambda v: 0 <= v < 2 ** 32, "a whole number in 0..2^32-1"),
         "samples": _field(config, "samples", int, 400, lambda v: 8 <= v <= LIMITS["samples"],
                           f"a whole number in 8..{LIMITS['samples']}"),
+        "noise": _number(config, "noise", 0.1, 0, LIMITS["noise"]),
+        "test_fraction": _number(config, "test_fraction", 0.3, 0.1, 0.9),
+        **live_settings(config),
     }
 
 
@@ -98,22 +120,20 @@ class Session:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     def reset(self) -> None:
+        """A new network (and data) from the config: the page calls this for every dataset or shape change."""
         self.pause()
         c = self.config
         with self.lock:
-            dataset = data_module.load(c["dataset"], seed=c["seed"], n_samples=c["samples"])
-            X = dataset.X / 16.0 if c["dataset"] == "digits" else dataset.X
-            self.dataset, self.two_d = dataset, X.shape[1] == 2
-            n_classes = max(dataset.n_classes, 2)
-            if X.shape[0] >= 40:
-                (self.X, self.y), validation, _ = data_module.split(X, dataset.y, test=0.0, validation=0.2,
-                                                                    seed=c["seed"])
-                self.validation = validation
-            else:
-                self.X, self.y, self.validation = X, dataset.y, None
+            self.data = build_data(c)
+            self.X, self.y = self.data.x(self.data.raw_train), self.data.y_train
+            self.validation = None if self.data.raw_validation is None else (
+                self.data.x(self.data.raw_validation), self.data.y_validation)
+            self.test = None if self.data.raw_test is None else (self.data.x(self.data.raw_test), self.data.y_test)
+            classify = self.data.task == "classification"
             cost = None if c["cost"] == "auto" else c["cost"]
-            self.network = Network([X.shape[1], *c["hidden"], n_classes], activation=c["activation"],
-                                   output="softmax", cost=cost, seed=c["seed"])
+            self.network = Network([self.X.shape[1], *c["hidden"], self.data.n_classes if classify else 1],
+                                   activation=c["activation"], output="softmax" if classify else "identity",
+                                   cost=cost, seed=c["seed"], l2=c["l2"])
             self._new_trainer()
             self.error = None
             self.bump()
@@ -122,6 +142,21 @@ class Session:
         c = self.config
         self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
         self.x_engine, self.y_engine = self.network.check_xy(self.X, self.y)
+        self.steps_traced, self.dial = 0, None
+
+    def change(self, settings) -> None:
+        """Change the live settings (learning rate, optimizer, batch size, L2, speed) keeping the network."""
+        if not isinstance(settings, dict) or set(settings) - set(LIVE):
+            raise ConfigError(f"only {', '.join(LIVE)} change live; got {str(settings)[:80]}")
+        with self.lock:
+            live = live_settings({**{k: self.config[k] for k in LIVE}, **settings})
+            if live["optimizer"] != self.config["optimizer"]:
+                self.trainer.optimizer = get_optimizer(live["optimizer"])  # fresh state for the new rule
+            self.trainer.learning_rate = live["learning_rate"]
+            self.trainer.batch_size = min(live["batch_size"], len(self.X))
+            self.network.l2 = live["l2"]
+            self.config.update(live)
+            self.bump()
 
     def bump(self) -> None:
         """A new state to publish (training is not activity: only requests from the page touch a session)."""
@@ -149,6 +184,7 @@ class Session:
             if time.monotonic() - self.touched > UNWATCHED_SECONDS:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
                 break
+            speed = self.config["speed"]
             with self.lock:
                 deadline = time.monotonic() + 0.05
                 try:
@@ -156,50 +192,35 @@ class Session:
                         self.trainer.epoch += 1
                         logs = self.trainer.run_epoch(self.x_engine, self.y_engine, validation)
                         self.trainer.history.record(logs)
+                        if speed:
+                            break
+                    thin_history(self.trainer.history)
                 except GlassnetError as exc:
                     self.error, self.running = str(exc), False
                 self.bump()
-            time.sleep(0.005)
+            time.sleep(1 / speed if speed else 0.005)
 
     # ---- what the page shows -----------------------------------------------------------------------
     def snapshot(self) -> dict:
         with self.lock:
-            net, history = self.network, self.trainer.history
+            net = self.network
             out = {"id": self.id, "version": self.version, "running": self.running, "error": self.error,
-                   "config": self.config, "sizes": net.sizes, "network": repr(net),
+                   "config": self.config, "sizes": net.sizes, "network": repr(net), "task": self.data.task,
                    "activations": [layer.activation.name for layer in net.layers],
                    "epoch": self.trainer.epoch, "n_samples": int(len(self.X)),
-                   "history": {k: getattr(history, k)[-500:] for k in ("epochs", "loss", "accuracy", "val_loss",
-                                                                      "val_accuracy")}}
-            if net.n_weights <= SNAPSHOT_WEIGHTS:
-                out["weights"] = [layer.W.tolist() for layer in net.layers]
-                out["biases"] = [layer.b.tolist() for layer in net.layers]
-                out["gradients"] = [None if layer.grad_W is None else layer.grad_W.tolist() for layer in net.layers]
-                out["bias_gradients"] = [None if layer.grad_b is None else layer.grad_b.tolist()
-                                         for layer in net.layers]
-            if self.two_d:
-                out.update(self._maps())
+                   "history": downsampled(self.trainer.history), "scores": self._scores(),
+                   **diagram_json(net)}
+            if self.data.task == "regression":
+                out["map"] = curve_maps(net, self.data)
+            elif self.data.n_raw == 2:
+                out["map"] = plane_maps(net, self.data)
             out["dials"] = self._dials()
         return out
 
-    def _grid(self, resolution: int):
-        low, high = self.X.min(axis=0), self.X.max(axis=0)
-        pad = 0.15 * (high - low) + 1e-9
-        xs = np.linspace(low[0] - pad[0], high[0] + pad[0], resolution)
-        ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
-        gx, gy = np.meshgrid(xs, ys)
-        return np.c_[gx.ravel(), gy.ravel()], [float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])]
-
-    def _maps(self) -> dict:
-        net = self.network
-        grid, extent = self._grid(GRID)
-        probability = net.predict_proba(grid)[:, 1].reshape(GRID, GRID)
-        unit_grid, _ = self._grid(UNIT_GRID)
-        units = net.layers[0].predict(unit_grid) if len(net.layers) > 1 else None
-        return {"extent": extent, "boundary": np.round(probability, 4).tolist(),
-                "points": np.round(self.X, 4).tolist(), "labels": self.y.tolist(),
-                "unit_maps": None if units is None else [np.round(units[:, j].reshape(UNIT_GRID, UNIT_GRID), 4).tolist()
-                                                         for j in range(units.shape[1])]}
+    def _scores(self) -> dict:
+        """The cost (and accuracy) of the network as it is now on each split."""
+        splits = {"train": (self.X, self.y), "validation": self.validation, "test": self.test}
+        return {name: None if pair is None else self.network.evaluate(*pair) for name, pair in splits.items()}
 
     def _dials(self, top: int = 8) -> list:
         """The last batch's largest gradients, ranked as the trace ranks them."""
@@ -210,25 +231,47 @@ class Session:
 
     # ---- step-through ------------------------------------------------------------------------------
     def step_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """The batch a step-through step uses: the first batch_size training samples, in order."""
+        """The batch the next step-through step uses: batch_size training samples in order, one batch on
+        from the last traced step (wrapping round)."""
         n = min(self.config["batch_size"], len(self.X))
-        return self.X[:n], self.y[:n]
+        rows = (self.steps_traced * n + np.arange(n)) % len(self.X)
+        return self.X[rows], self.y[rows]
 
     def step(self) -> dict:
-        """One gradient-descent step (plain, α = the learning rate) with every number recorded, then applied."""
+        """One real optimizer step with every number recorded: the engine traces forward and backward on the
+        batch, then the trainer applies its optimizer to exactly those gradients."""
         self.pause()
         with self.lock:
             x, y = self.step_rows()
-            trace = StepTrace(self.network, x, y, self.config["learning_rate"], apply=True)
-            self.trainer.optimizer.reset()  # the step changed the weights outside the optimizer
+            trace = StepTrace(self.network, x, y, self.trainer.learning_rate)  # leaves the batch's gradients
+            self.trainer.step(self.trainer.learning_rate, 1)
+            applied = [(layer.W.copy(), layer.b.copy()) for layer in self.network.layers]
+            self.steps_traced += 1
+            self.dial = None
             self.bump()
-            return trace_json(trace)
+            return trace_json(trace, applied, self.network.loss(x, y), self.config["optimizer"])
+
+    # ---- dials -------------------------------------------------------------------------------------
+    def turn_dial(self, request) -> dict:
+        """Set one weight or bias to its value at selection + Δw; the real and the predicted cost change."""
+        if not isinstance(request, dict):
+            raise ConfigError("a dial request is a JSON object {layer, kind, index, delta}")
+        self.pause()
+        with self.lock:
+            layer, index = parameter_position(self.network, request.get("layer"), request.get("kind"),
+                                              request.get("index"))
+            if self.dial is None or not self.dial.same(layer, request["kind"], index):
+                self.dial = Dial(self.network, self.X, self.y, layer, request["kind"], index)
+            turned = self.dial.turn(self.network, self.X, self.y, request.get("delta"))
+            self.bump()
+        return {"dial": turned, "snapshot": self.snapshot()}
 
     # ---- model files -------------------------------------------------------------------------------
     def model_bytes(self) -> bytes:
         with self.lock:
-            return model_to_bytes(Model(self.network.copy(), None, self.dataset.class_labels,
-                                        self.dataset.feature_names, {"playground": self.config}))
+            labels = [str(c) for c in range(self.data.n_classes)]
+            names = [FEATURES[f][0] for f in self.config["features"]] or [f"pixel{i + 1}" for i in range(self.X.shape[1])]
+            return model_to_bytes(Model(self.network.copy(), None, labels, names, {"playground": self.config}))
 
     def load_bytes(self, content: bytes) -> None:
         if len(content) > 64 * 2 ** 20:
@@ -249,30 +292,25 @@ class Session:
                 raise ConfigError(f"this model has {model.network.n_inputs} inputs and {model.network.n_outputs} "
                                   f"outputs; the {self.config['dataset']} dataset needs {self.X.shape[1]} and "
                                   f"{self.network.n_outputs}")
+            trained_on = model.training.get("playground", {}) if isinstance(model.training, dict) else {}
+            for key in ("dataset", "features"):
+                if key in trained_on and trained_on[key] != self.config[key]:
+                    raise ConfigError(f"this model was trained in the playground with {key} {trained_on[key]!r}; "
+                                      f"this session has {self.config[key]!r}: choose that first, then load it")
             self.network = model.network
             self.config["hidden"] = model.network.sizes[1:-1]
             self._new_trainer()
             self.bump()
 
 
-def _array(a) -> list:
-    return np.asarray(a, dtype=float).tolist()
-
-
-def trace_json(trace: StepTrace) -> dict:
-    """The trace's numbers as plain JSON lists (per layer: a, z, delta, W before/after, gradients)."""
-    return {"learning_rate": trace.learning_rate, "cost_before": trace.cost_before, "cost_after": trace.cost_after,
-            "cost": trace.cost_name, "x": _array(trace.x), "y": _array(trace.y),
-            "layers": [{"index": r.index, "activation": r.activation, "a": _array(r.a), "z": _array(r.z),
-                        "delta": _array(r.delta), "W": _array(r.W), "b": _array(r.b), "grad_W": _array(r.grad_W),
-                        "grad_b": _array(r.grad_b), "W_new": _array(r.W_new), "b_new": _array(r.b_new)}
-                       for r in trace.layers],
-            "dials": [dial_json(d) for d in trace.dials(8)]}
-
-
-def dial_json(dial) -> dict:
-    return {"name": dial.name, "layer": dial.layer, "value": dial.value, "gradient": dial.gradient,
-            "direction": dial.direction, "step": dial.step}
+def thin_history(history) -> None:
+    """Keep a long run's whole history in bounded memory: past HISTORY_KEPT epochs, drop every other one."""
+    if len(history.epochs) <= HISTORY_KEPT:
+        return
+    for name in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
+        values = getattr(history, name)
+        if len(values) == len(history.epochs):
+            values[:] = values[::2]
 
 
 class SessionStore:
