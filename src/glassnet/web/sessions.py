@@ -209,7 +209,7 @@ class Session:
                    "activations": [layer.activation.name for layer in net.layers],
                    "epoch": self.trainer.epoch, "n_samples": int(len(self.X)),
                    "history": downsampled(self.trainer.history), "scores": self._scores(),
-                   **diagram_json(net)}
+                   **diagram_json(net, self.config["features"])}
             if self.data.task == "regression":
                 out["map"] = curve_maps(net, self.data)
             elif self.data.n_raw == 2:

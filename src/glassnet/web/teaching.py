@@ -166,12 +166,15 @@ def points_json(data: PlaygroundData) -> dict:
             "test_labels": np.asarray(data.y_test).tolist() if test else []}
 
 
-def diagram_json(network) -> dict:
+def diagram_json(network, features: list) -> dict:
     """The weights and biases the diagram draws (the first UNITS_DRAWN units of each layer) and every unit's
-    name (seed 003's names, from the trace)."""
+    name (seed 003's names, from the trace; inputs by their feature, x1² for instance, when features are chosen)."""
     names = UnitNames(network.sizes)
     shown = [min(n, UNITS_DRAWN) for n in network.sizes]
-    return {"names": [[names.unit(k, j + 1) for j in range(n)] for k, n in enumerate(network.sizes)],
+    units = [[names.unit(k, j + 1) for j in range(n)] for k, n in enumerate(network.sizes)]
+    if features:
+        units[0] = [FEATURES[f][0] for f in features]
+    return {"names": units,
             "bias_names": [names.unit(k, 0) for k in range(len(network.layers))],
             "weights": [np.asarray(layer.W)[:shown[k], :shown[k + 1]].tolist() for k, layer in enumerate(network.layers)],
             "biases": [np.asarray(layer.b)[:shown[k + 1]].tolist() for k, layer in enumerate(network.layers)]}
