@@ -1,4 +1,4 @@
-"""Checkpoints: everything a run needs to continue bit for bit, in the model-file format (no pickle, atomic).
+"""Checkpoints (files floor): everything a run needs to continue bit for bit, in the model-file format (no pickle, atomic).
 
 A checkpoint holds the weights, the optimizer's state (momentum, Adam moments, step count), the schedule's
 position (the epoch), the random generator's state, a part-run epoch's position and running sums, and the
@@ -18,7 +18,8 @@ from .errors import ModelFileError
 from .modelfile import Model, load_model, save_model
 from .optimizers import get_optimizer
 from .schedules import get_schedule
-from .training import Callback, EpochProgress, History, Trainer
+from .callbacks import Callback, History
+from .training import EpochProgress, Trainer
 
 
 def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, settings: dict | None = None,
@@ -33,8 +34,7 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
     progress = None
     if trainer.progress is not None:
         p = trainer.progress
-        progress = {"rng_state": p.rng_state, "next_batch": p.next_batch,
-                    "total_loss": p.total_loss, "total_weight": p.total_weight, "n_correct": p.n_correct}
+        progress = p.as_dict()
     state = {
         "optimizer": trainer.optimizer.get_config(), "optimizer_t": trainer.optimizer.t,
         "optimizer_slots": len(trainer.optimizer.state),
@@ -72,8 +72,7 @@ def restore_trainer(path: str, callbacks=()) -> tuple[Trainer, Model, dict]:
         trainer.optimizer.t = int(state["optimizer_t"])
         slots = int(state["optimizer_slots"])
         if slots:
-            params, _, _ = network.parameter_groups()
-            trainer.optimizer.state = [trainer.optimizer._new_state(p) for p in params]
+            trainer.optimizer.ensure_state(network.params.groups)
             saved = _optimizer_arrays(model.extra_arrays, slots, len(network.layers))
             for index, slot in enumerate(trainer.optimizer.state):
                 for key in slot:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import Standardizer
+from ._version import __version__
 from .errors import GlassnetError, ModelFileError
 from .network import Network
 
@@ -99,7 +100,6 @@ def save_model(path: str, model: Model | Network, kind: str = "model") -> None:
 
 def model_to_bytes(model: Model | Network, kind: str = "model") -> bytes:
     """The model-file bytes of ``model`` (or a bare network), as :func:`save_model` writes them."""
-    from . import __version__
 
     if isinstance(model, Network):
         model = Model(model)

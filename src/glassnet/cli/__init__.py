@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:  glassnet train --dataset digits25 --out digits.npz   (then: glassnet evaluate digits.npz)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
