@@ -169,7 +169,7 @@ def test_dataset_switch_clears_the_old_boundary_and_blobs_use_three_colours(serv
     _wait_new_session(page, before)
     page.wait_for_function("document.getElementById('boundary').hidden")
     assert page.locator("#units canvas").count() == 0 and "no plane to draw" in page.text_content("#boundary-note")
-    assert "new network (dataset: digits)" in page.text_content("#notice")
+    page.wait_for_function("document.getElementById('notice').textContent.includes('new network (dataset: digits)')")
     assert page.locator("#features input").count() == 0
     before = page.evaluate("document.body.dataset.session")
     page.select_option("#dataset", "blobs")
@@ -214,11 +214,11 @@ def test_live_settings_keep_the_network_and_reset_uses_what_is_shown(server, bro
     assert all(np.array_equal(p, q) for p, q in zip(weights, session.network.get_weights()))
     assert (session.trainer.learning_rate, session.trainer.optimizer.name, session.trainer.batch_size,
             session.network.l2, session.config["speed"]) == (0.03, "adam", 8, 0.001, 5)
-    assert "the network keeps its weights" in page.text_content("#notice")
+    page.wait_for_function("document.getElementById('notice').textContent.includes('the network keeps its weights')")
     page.click("#reset")
     new = app.state.store.get(_wait_new_session(page, session_id))
     assert (new.config["learning_rate"], new.config["optimizer"], new.config["l2"]) == (0.03, "adam", 0.001)
-    assert "new network (reset" in page.text_content("#notice")
+    page.wait_for_function("document.getElementById('notice').textContent.startsWith('new network (reset')")
     assert errors == []
     page.close()
 

@@ -12,7 +12,6 @@ import uuid
 
 import numpy as np
 
-from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..errors import ConfigError, GlassnetError
@@ -70,7 +69,7 @@ def live_settings(config: dict) -> dict:
                              f"a whole number in 1..{LIMITS['batch_size']}"),
         "l2": _number(config, "l2", 0.0, 0, LIMITS["l2"]),
         "speed": _field(config, "speed", int, 0, lambda v: 0 <= v <= LIMITS["speed"],
-                        f"epochs per second, a whole number in 0..{LIMITS['speed']} (0: full speed)"),
+                        f"steps per second, a whole number in 0..{LIMITS['speed']} (0: full speed)"),
     }
 
 
@@ -141,8 +140,8 @@ class Session:
     def _new_trainer(self) -> None:
         c = self.config
         self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
-        self.x_engine, self.y_engine = self.network.check_xy(self.X, self.y)
-        self.steps_traced, self.dial = 0, None
+        self.trainer.begin(self.X, self.y, validation_data=self.validation)
+        self.steps_traced, self.steps, self.dial = 0, 0, None
 
     def change(self, settings) -> None:
         """Change the live settings (learning rate, optimizer, batch size, L2, speed) keeping the network."""
@@ -178,8 +177,8 @@ class Session:
         self.thread = None
 
     def _train_loop(self) -> None:
-        """Train in chunks of about 50 ms, publishing a new version after each chunk."""
-        validation = None if self.validation is None else self.network.check_xy(*self.validation)
+        """Train through the trainer's own loop in chunks of about 50 ms (or one step per tick at a set speed
+        in steps per second), publishing a new version after each chunk."""
         while self.running:
             if time.monotonic() - self.touched > UNWATCHED_SECONDS:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
@@ -188,11 +187,10 @@ class Session:
             with self.lock:
                 deadline = time.monotonic() + 0.05
                 try:
-                    while time.monotonic() < deadline and self.running:
-                        self.trainer.epoch += 1
-                        logs = self.trainer.run_epoch(self.x_engine, self.y_engine, validation)
-                        self.trainer.history.record(logs)
-                        if speed:
+                    while self.running:
+                        self.trainer.train(max_steps=1 if speed else 8)
+                        self.steps += 1 if speed else 8
+                        if speed or time.monotonic() >= deadline:
                             break
                     thin_history(self.trainer.history)
                 except GlassnetError as exc:
@@ -207,7 +205,7 @@ class Session:
             out = {"id": self.id, "version": self.version, "running": self.running, "error": self.error,
                    "config": self.config, "sizes": net.sizes, "network": repr(net), "task": self.data.task,
                    "activations": [layer.activation.name for layer in net.layers],
-                   "epoch": self.trainer.epoch, "n_samples": int(len(self.X)),
+                   "epoch": self.trainer.epoch, "steps": self.steps, "n_samples": int(len(self.X)),
                    "history": downsampled(self.trainer.history), "scores": self._scores(),
                    **diagram_json(net, self.config["features"])}
             if self.data.task == "regression":
@@ -243,8 +241,8 @@ class Session:
         self.pause()
         with self.lock:
             x, y = self.step_rows()
-            trace = StepTrace(self.network, x, y, self.trainer.learning_rate)  # leaves the batch's gradients
-            self.trainer.step(self.trainer.learning_rate, 1)
+            trace = StepTrace(self.network, x, y, self.trainer.current_learning_rate)  # leaves the gradients
+            self.trainer.apply_gradients()
             applied = [(layer.W.copy(), layer.b.copy()) for layer in self.network.layers]
             self.steps_traced += 1
             self.dial = None

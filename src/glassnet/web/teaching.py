@@ -241,9 +241,9 @@ class Dial:
 
     def __init__(self, network, x, y, layer: int, kind: str, index: tuple):
         self.position, self.kind, self.index = layer, kind, index
-        gradients = network.gradients(x, y)
-        self.cost_at_origin = network.loss(x, y)
-        self.gradient = float(gradients[layer][0 if kind == "W" else 1][index])
+        self.cost_at_origin = network.loss_and_grad(x, y)  # the engine's step: cost, and gradients in the store
+        grads = network.layers[layer]
+        self.gradient = float((grads.grad_W if kind == "W" else grads.grad_b)[index])
         self.origin = float(self.array(network)[index])
         self.name = UnitNames(network.sizes).weight(layer + 1, 0 if kind == "b" else index[0] + 1, index[-1] + 1)
 

@@ -6,7 +6,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1, 3, 10];
 const L2_VALUES = [0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
-const SPEEDS = [[0, "full speed"], [100, "100 epochs/s"], [20, "20 epochs/s"], [5, "5 epochs/s"], [1, "1 epoch/s"]];
+const SPEEDS = [[0, "full speed"], [100, "100 steps/s"], [20, "20 steps/s"], [5, "5 steps/s"], [1, "1 step/s"]];
 const PAGE_ROWS = 20;
 let options = null, session = null, events = null, snap = null;
 let trace = null, stages = [], stageIndex = 0, page = 0, dialTarget = null, dialBusy = false, dialQueued = null;
@@ -161,7 +161,7 @@ async function changeLive() {
 function describeLive() {
   const s = liveSettings();
   return `α = ${s.learning_rate}, ${s.optimizer}, batch ${s.batch_size}, L2 ${s.l2}, ` +
-         (s.speed ? `${s.speed} epochs/s` : "full speed");
+         (s.speed ? `${s.speed} steps/s` : "full speed");
 }
 
 function listen() {
@@ -186,7 +186,7 @@ function render(state) {
   $("start").textContent = state.running ? "pause" : "start";
   $("network-name").textContent = state.network;
   $("epoch").textContent = state.epoch;
-  $("speed-note").textContent = state.config.speed ? `(${state.config.speed} epochs/s)` : "";
+  $("speed-note").textContent = `${state.steps} steps` + (state.config.speed ? ` at ${state.config.speed} per second` : "");
   renderScores(state);
   if (state.error) showError(state.error);
   if (!trace) drawNetwork(diagramOf(state), null);
@@ -233,6 +233,7 @@ function interactive(node, text, onTap) {
 function drawNetwork(model, overlay) {
   const svg = $("network"), width = Math.max(svg.clientWidth || 600, 280);
   const { points, height } = layout(model.sizes, width);
+  model.gap = (width - 120) / Math.max(model.sizes.length - 1, 1);  // room between columns for the names
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("height", height);
   svg.replaceChildren();
@@ -259,6 +260,7 @@ function drawEdges(svg, model, points) {
     const hit = el("svg:line", { ...ends, class: "hit" });
     Object.assign(hit.dataset, { layer: k + 1, from: from.index + 1, to: to.index + 1 });
     Object.assign(line.dataset, hit.dataset);
+    if (isDial(k + 1, "W", [from.index, to.index])) line.classList.add("selected");
     const g = model.grads && model.grads[k] ? model.grads[k][from.index][to.index] : null;
     const text = `${weightName(model, k, from.index, to.index)} = ${fmt(w)}` +
                  (g === null ? "" : `   ∂C/∂w = ${fmt(g)}`) + "   (tap: put it on the dial)";
@@ -283,10 +285,11 @@ function drawUnit(svg, model, k, p, overlay) {
     { x: p.x - 15, y: p.y - 15, width: 30, height: 30, class: "node", "fill-opacity": 0 } :
     { cx: p.x, cy: p.y, r: 14, class: "node" });
   Object.assign(shape.dataset, { layer: k, unit: p.index + 1 });
+  if (k > 0 && isDial(k, "b", [p.index])) shape.classList.add("selected");
   interactive(shape, text, onTap);
   svg.appendChild(shape);
   if (!map) svg.appendChild(el("svg:text", { x: p.x, y: p.y + 4, "text-anchor": "middle" }, name));
-  else svg.appendChild(el("svg:text", { x: p.x - 18, y: p.y + 4, "text-anchor": "end", class: "name" }, name));
+  else if (model.gap >= 150) svg.appendChild(el("svg:text", { x: p.x - 18, y: p.y + 4, "text-anchor": "end", class: "name" }, name));
   if (overlay && overlay[k] && overlay[k][p.index] !== undefined) {
     const last = k === model.sizes.length - 1;
     const value = el("svg:text", { x: last ? p.x - 18 : p.x + 18, y: p.y - 12, class: overlay.kind,
@@ -454,6 +457,7 @@ function drawAxes(svg, a) {
 // ---- dials: pick a weight or a bias, turn it, compare the real cost change with the predicted one ---------
 function drawDials(dials) {
   const list = $("dials");
+  $("dials-empty").hidden = Boolean(dials && dials.length);
   list.replaceChildren(...(dials || []).map((d) => {
     const up = d.direction === "turn up";
     const item = el("li", { tabindex: 0 });
@@ -464,6 +468,10 @@ function drawDials(dials) {
   }));
 }
 
+function isDial(layer, kind, index) {
+  return dialTarget !== null && dialTarget.layer === layer && dialTarget.kind === kind &&
+         dialTarget.index.join() === index.join();
+}
 function clearDial() { dialTarget = null; $("dial-box").hidden = true; }
 
 function selectDial(layer, kind, index) {
@@ -499,6 +507,7 @@ function showDial(d) {
 // ---- step-through -----------------------------------------------------------------------------------------
 function clearTrace() {
   trace = null; stages = []; stageIndex = 0;
+  $("step-empty").hidden = false;
   $("stage").textContent = ""; $("step-summary").textContent = "";
   $("next-stage").disabled = $("prev-stage").disabled = $("sample").disabled = true;
   $("trace-table").querySelector("thead").replaceChildren();
@@ -512,6 +521,7 @@ async function stepThrough() {
   let answer;
   try { answer = await post(`/api/sessions/${session}/step`); } catch (e) { showError(e.message); return; }
   trace = answer;
+  $("step-empty").hidden = true;
   const L = trace.layers.length;
   stages = [{ kind: "batch", title: "the batch" }];
   trace.layers.forEach((l, k) => stages.push({ kind: "forward", layer: k, title: `forward: layer ${l.index}` }));
