@@ -48,13 +48,14 @@ class Network:
     weight_init, bias_init : initializer names, numbers (constant) or callables; ``"auto"`` is He for
         ReLU-family layers and Glorot otherwise
     l2 : L2 penalty on the weights (not biases); the objective becomes C + (l2/2) Σ_l ‖W_l‖²
+    l1 : L1 penalty on the weights (not biases); adds l1 Σ_l Σ |W_l| to the objective
     seed : seed of the network's ``numpy.random.Generator`` (initial weights and shuffling)
     dtype : "float64" or "float32", for weights, data and every intermediate value
     """
 
     def __init__(self, layers: Sequence, activation="sigmoid", output=None, cost=None, weight_init="auto",
                  bias_init="zeros", l2: float = 0.0, seed: int | None = None, dtype="float64",
-                 device: str = "cpu"):
+                 device: str = "cpu", l1: float = 0.0):
         self.dtype = np.dtype(dtype) if not isinstance(dtype, np.dtype) else dtype
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -64,6 +65,7 @@ class Network:
         self.cost: Cost = default_cost_for(self.output_activation) if cost is None else get_cost(cost)
         self.cost.check_output(self.output_activation)
         self.l2 = check("l2", l2)
+        self.l1 = check("l1", l1)
         self.device = "cpu"
         self._build_store(np)
         for layer in self.layers:
@@ -213,7 +215,7 @@ class Network:
         With ``sample_weight: (n_samples,)`` the mean over samples is the weighted mean Σ w c / Σ w.
         """
         last = self.layers[-1]
-        return self._cost_of(last.a, last.z, y, sample_weight) + self.l2_penalty()
+        return self._cost_of(last.a, last.z, y, sample_weight) + self.penalty()
 
     def _cost_of(self, a, z, y, sample_weight=None) -> float:
         """The cost (without L2) of output weighted sums ``a`` and activations ``z`` against ``y``."""
@@ -221,6 +223,16 @@ class Network:
             return self.cost.fused_value(a, y) if self.uses_fused_delta else self.cost.value(z, y)
         per = self.cost.fused_per_sample(a, y) if self.uses_fused_delta else self.cost.per_sample(z, y)
         return float((per * sample_weight).sum() / sample_weight.sum())
+
+    def penalty(self) -> float:
+        """The regularisation added to the cost: (l2/2) Σ‖W‖² + l1 Σ|W| over every weight (not biases)."""
+        return self.l2_penalty() + self.l1_penalty()
+
+    def l1_penalty(self) -> float:
+        """l1 Σ_l Σ |W_l| — zero unless ``l1`` is set; its gradient, l1 · sign(W), is added in the backward pass."""
+        if not self.l1:
+            return 0.0
+        return self.l1 * float(self.xp.abs(self.params.weights).sum())
 
     def l2_penalty(self) -> float:
         """(l2/2) Σ_l ‖W_l‖² — zero unless ``l2`` is set. Biases are not penalised."""
@@ -256,6 +268,9 @@ class Network:
             scratch = None if workspace is None else workspace.array(self, "l2", self.params.weights.shape,
                                                                      self.dtype, self.xp)
             axpy(self.l2, self.params.weights, self.params.grad_weights, scratch)
+        if self.l1:
+            # d/dW of l1 Σ|W| = l1 · sign(W) (the subgradient 0 at W = 0)
+            self.params.grad_weights += self.l1 * self.xp.sign(self.params.weights)
 
     def loss(self, x, y) -> float:
         """The cost C on (x, y), plus the L2 penalty if set."""
@@ -340,7 +355,7 @@ class Network:
             total += self._cost_of(a, z, yb) * xb.shape[0]
             if self.task == "classification":
                 n_correct += self.count_correct(z, yb)
-        result = {"loss": total / x.shape[0] + self.l2_penalty()}
+        result = {"loss": total / x.shape[0] + self.penalty()}
         if self.task == "classification":
             result["accuracy"] = n_correct / x.shape[0]
         return result
@@ -377,6 +392,7 @@ class Network:
             "layers": [layer.get_config() for layer in self.layers],
             "cost": self.cost.get_config(),
             "l2": self.l2,
+            "l1": self.l1,
             "seed": self.seed,
             "dtype": self.dtype.name,
         }
@@ -384,7 +400,7 @@ class Network:
     @classmethod
     def from_config(cls, config: dict) -> "Network":
         layers = [Dense.from_config(c) for c in config["layers"]]
-        return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), seed=config.get("seed"),
+        return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), l1=config.get("l1", 0.0), seed=config.get("seed"),
                    dtype=config.get("dtype", "float64"))
 
     def copy(self) -> "Network":

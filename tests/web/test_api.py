@@ -143,10 +143,10 @@ def test_live_settings_keep_the_network_and_bad_ones_are_refused(client):
     client.post(one + "/step")
     before = client.get(one).json()
     after = client.post(one + "/settings", json={"learning_rate": 0.03, "optimizer": "adam", "batch_size": 8,
-                                                 "l2": 0.001, "speed": 5}).json()
+                                                 "l2": 0.001, "l1": 0.002, "speed": 5}).json()
     assert after["weights"] == before["weights"] and after["id"] == created["id"]
-    assert {k: after["config"][k] for k in ("learning_rate", "optimizer", "batch_size", "l2", "speed")} == \
-        {"learning_rate": 0.03, "optimizer": "adam", "batch_size": 8, "l2": 0.001, "speed": 5}
+    assert {k: after["config"][k] for k in ("learning_rate", "optimizer", "batch_size", "l2", "l1", "speed")} == \
+        {"learning_rate": 0.03, "optimizer": "adam", "batch_size": 8, "l2": 0.001, "l1": 0.002, "speed": 5}
     for body, words in (({"dataset": "xor"}, "only learning_rate"), ({"l2": -1}, "l2 must be a number in [0"),
                         ({"optimizer": "rmsprop"}, "optimizer must be one of")):
         response = client.post(one + "/settings", json=body)

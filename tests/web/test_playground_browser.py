@@ -49,6 +49,12 @@ def _all_rows(page, kind):
         page.click("#page-next")
 
 
+def _set(page, selector, value):
+    """Set a field as a user would, ending in exactly one change event."""
+    page.eval_on_selector(selector, "(field, value) => { field.value = value; "
+                                    "field.dispatchEvent(new Event('change')); }", str(value))
+
+
 def _pause(page):
     page.click("#start")
     page.wait_for_function("document.getElementById('start').textContent === 'start'")
@@ -136,8 +142,7 @@ def test_turning_a_dial_changes_the_shown_cost_by_the_engines_amount(server, bro
     original = session.network.copy()
     page.click("#network line.hit[data-layer='1'][data-from='2'][data-to='3']")  # tap a weight: it goes on the dial
     page.wait_for_function("document.getElementById('dial-name').textContent === 'w(x2→z3)'")
-    page.fill("#dial-delta", "0.25")
-    page.dispatch_event("#dial-delta", "change")
+    _set(page, "#dial-delta", 0.25)
     page.wait_for_function("document.getElementById('dial-box').dataset.delta === '0.25'")
     # the engine, independently of the page: the same cost with the weight turned and not
     turned = original.copy()
@@ -205,19 +210,20 @@ def test_live_settings_keep_the_network_and_reset_uses_what_is_shown(server, bro
     version = int(page.evaluate("document.body.dataset.version"))
     page.select_option("#lr", "0.03")
     page.select_option("#optimizer", "adam")
-    page.fill("#batch", "8")
-    page.dispatch_event("#batch", "change")
+    _set(page, "#batch", 8)
     page.select_option("#l2", "0.001")
+    page.select_option("#l1", "0.0001")
     page.select_option("#speed", "5")
-    page.wait_for_function(f"Number(document.body.dataset.version) >= {version + 5}")
+    page.wait_for_function(f"Number(document.body.dataset.version) >= {version + 6}")
     assert page.evaluate("document.body.dataset.session") == session_id
     assert all(np.array_equal(p, q) for p, q in zip(weights, session.network.get_weights()))
     assert (session.trainer.learning_rate, session.trainer.optimizer.name, session.trainer.batch_size,
-            session.network.l2, session.config["speed"]) == (0.03, "adam", 8, 0.001, 5)
+            session.network.l2, session.network.l1, session.config["speed"]) == (0.03, "adam", 8, 0.001, 0.0001, 5)
     page.wait_for_function("document.getElementById('notice').textContent.includes('the network keeps its weights')")
     page.click("#reset")
     new = app.state.store.get(_wait_new_session(page, session_id))
-    assert (new.config["learning_rate"], new.config["optimizer"], new.config["l2"]) == (0.03, "adam", 0.001)
+    assert (new.config["learning_rate"], new.config["optimizer"], new.network.l2, new.network.l1) == \
+        (0.03, "adam", 0.001, 0.0001)
     page.wait_for_function("document.getElementById('notice').textContent.startsWith('new network (reset')")
     assert errors == []
     page.close()
@@ -249,8 +255,7 @@ def test_teacher_controls_and_the_whole_state_in_the_url(server, browser):
     assert "test samples (black ring)" in page.text_content("#boundary-note")
     # noise, the test share and regenerate are new data
     before = page.evaluate("document.body.dataset.session")
-    page.fill("#test", "50")
-    page.dispatch_event("#test", "change")
+    _set(page, "#test", 50)
     session = app.state.store.get(_wait_new_session(page, before))
     assert session.config["test_fraction"] == 0.5 and len(session.data.raw_test) == 200
     before = page.evaluate("document.body.dataset.session")
@@ -364,8 +369,7 @@ def test_phone_layout_has_no_horizontal_scroll_and_a_tap_reads_a_weight(server, 
 def test_bad_settings_show_the_servers_message(server, browser):
     url, _ = server
     page, _ = _open(browser, url)
-    page.fill("#batch", "0")
-    page.dispatch_event("#batch", "change")
+    _set(page, "#batch", 0)
     page.wait_for_function("document.getElementById('error').textContent.length > 0")
     assert "batch_size must be a whole number in 1..10000" in page.text_content("#error")
     page.close()

@@ -8,7 +8,7 @@ JSON API (errors are ``{"error": message}`` with a 4xx status):
     GET    /api/sessions/{id}/events         server-sent events: a snapshot whenever it changes, <= 8 per second
     POST   /api/sessions/{id}/start|pause|reset
     POST   /api/sessions/{id}/step           one traced optimizer step -> every number of it
-    POST   /api/sessions/{id}/settings       change learning rate, optimizer, batch size, L2, speed; same network
+    POST   /api/sessions/{id}/settings       change learning rate, optimizer, batch size, L2, L1, speed; same network
     POST   /api/sessions/{id}/dial           {layer, kind, index, delta}: turn one weight or bias by hand
     GET    /api/sessions/{id}/model          the network as a glassnet model file
     POST   /api/sessions/{id}/model          load a model file (the request body)

@@ -25,12 +25,12 @@ from .teaching import (DATASETS, FEATURES, NOISY, TRUTH_TABLES, Dial, build_data
                        diagram_json, dial_json, downsampled, parameter_position, plane_maps, trace_json)
 
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64,
-          "noise": 0.5, "l2": 1.0, "speed": 1000}
+          "noise": 0.5, "l2": 1.0, "l1": 1.0, "speed": 1000}
 IDLE_SECONDS = 20 * 60     # a session nobody has touched for this long is deleted
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
 HISTORY_KEPT = 8000        # past this many epochs the history keeps every other one (the whole run, thinned)
 #: settings that change live, keeping the network; any other change builds a new network
-LIVE = ("learning_rate", "optimizer", "batch_size", "l2", "speed")
+LIVE = ("learning_rate", "optimizer", "batch_size", "l2", "l1", "speed")
 
 
 def options() -> dict:
@@ -68,6 +68,7 @@ def live_settings(config: dict) -> dict:
         "batch_size": _field(config, "batch_size", int, 32, lambda v: 1 <= v <= LIMITS["batch_size"],
                              f"a whole number in 1..{LIMITS['batch_size']}"),
         "l2": _number(config, "l2", 0.0, 0, LIMITS["l2"]),
+        "l1": _number(config, "l1", 0.0, 0, LIMITS["l1"]),
         "speed": _field(config, "speed", int, 0, lambda v: 0 <= v <= LIMITS["speed"],
                         f"steps per second, a whole number in 0..{LIMITS['speed']} (0: full speed)"),
     }
@@ -132,7 +133,7 @@ class Session:
             cost = None if c["cost"] == "auto" else c["cost"]
             self.network = Network([self.X.shape[1], *c["hidden"], self.data.n_classes if classify else 1],
                                    activation=c["activation"], output="softmax" if classify else "identity",
-                                   cost=cost, seed=c["seed"], l2=c["l2"])
+                                   cost=cost, seed=c["seed"], l2=c["l2"], l1=c["l1"])
             self._new_trainer()
             self.error = None
             self.bump()
@@ -144,7 +145,7 @@ class Session:
         self.steps_traced, self.steps, self.dial = 0, 0, None
 
     def change(self, settings) -> None:
-        """Change the live settings (learning rate, optimizer, batch size, L2, speed) keeping the network."""
+        """Change the live settings (learning rate, optimizer, batch size, L2, L1, speed) keeping the network."""
         if not isinstance(settings, dict) or set(settings) - set(LIVE):
             raise ConfigError(f"only {', '.join(LIVE)} change live; got {str(settings)[:80]}")
         with self.lock:
@@ -153,7 +154,7 @@ class Session:
                 self.trainer.optimizer = get_optimizer(live["optimizer"])  # fresh state for the new rule
             self.trainer.learning_rate = live["learning_rate"]
             self.trainer.batch_size = min(live["batch_size"], len(self.X))
-            self.network.l2 = live["l2"]
+            self.network.l2, self.network.l1 = live["l2"], live["l1"]
             self.config.update(live)
             self.bump()
 

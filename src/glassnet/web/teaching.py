@@ -201,6 +201,7 @@ def trace_json(trace: StepTrace, applied: list, cost_after_applied: float, optim
     return {"learning_rate": trace.learning_rate, "cost_before": trace.cost_before, "cost_after": trace.cost_after,
             "cost_after_applied": cost_after_applied, "optimizer": optimizer, "n_samples": trace.n_samples,
             "cost": trace.cost_name, "cost_formula": trace.cost_formula, "fused": bool(trace.fused), "l2": trace.l2,
+            "l1": trace.l1,
             "x": _array(trace.x), "y": _array(trace.y),
             "layers": [{"index": r.index, "activation": r.activation, "x": _array(r.x), "a": _array(r.a),
                         "z": _array(r.z), "grad_z": _array(r.grad_z), "fprime": _array(r.fprime),

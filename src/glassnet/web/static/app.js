@@ -50,7 +50,8 @@ function chosenFeatures() {
 }
 function liveSettings() {
   return { learning_rate: Number($("lr").value), optimizer: $("optimizer").value,
-           batch_size: Number($("batch").value), l2: Number($("l2").value), speed: Number($("speed").value) };
+           batch_size: Number($("batch").value), l2: Number($("l2").value), l1: Number($("l1").value),
+           speed: Number($("speed").value) };
 }
 function settings() {
   const features = $("dataset").value === "digits" ? [] : chosenFeatures();
@@ -62,7 +63,7 @@ function settings() {
 let dataSeed = 0;
 
 const URL_FIELDS = { dataset: "dataset", hidden: "hidden", activation: "activation", cost: "cost", seed: "seed",
-                     noise: "noise", test: "test", lr: "lr", optimizer: "optimizer", batch: "batch", l2: "l2",
+                     noise: "noise", test: "test", lr: "lr", optimizer: "optimizer", batch: "batch", l2: "l2", l1: "l1",
                      speed: "speed" };
 function saveToUrl() {
   const params = new URLSearchParams();
@@ -133,10 +134,13 @@ async function rebuild(why) {
   if (await newSession()) notify(`new network (${why}): training starts over`);
 }
 
+let creating = 0;  // several quick changes: only the last request's network is kept
 async function newSession() {
   showError("");
+  const ticket = ++creating;
   try {
     const created = await post("/api/sessions", settings());
+    if (ticket !== creating) { fetch(`/api/sessions/${created.id}`, { method: "DELETE" }); return false; }
     if (session) fetch(`/api/sessions/${session}`, { method: "DELETE" });
     session = created.id;
     document.body.dataset.session = session;
@@ -160,7 +164,7 @@ async function changeLive() {
 }
 function describeLive() {
   const s = liveSettings();
-  return `α = ${s.learning_rate}, ${s.optimizer}, batch ${s.batch_size}, L2 ${s.l2}, ` +
+  return `α = ${s.learning_rate}, ${s.optimizer}, batch ${s.batch_size}, L2 ${s.l2}, L1 ${s.l1}, ` +
          (s.speed ? `${s.speed} steps/s` : "full speed");
 }
 
@@ -173,14 +177,15 @@ function listen() {
 async function act(name) {
   if (!session) return;
   showError("");
-  try { render(await post(`/api/sessions/${session}/${name}`)); } catch (e) { showError(e.message); }
+  try { render(await post(`/api/sessions/${session}/${name}`), true); } catch (e) { showError(e.message); }
 }
 
 // ---- rendering a snapshot --------------------------------------------------------------------------------
-function render(state) {
-  // an event-stream message can arrive after a newer state from an action's answer: never go back in time
+function render(state, force = false) {
+  // an event-stream message can arrive after a newer state from an action's answer: never go back in time,
+  // and never redraw the same state twice (unless asked: the step-through was closed)
   if (!state || state.id !== session) return;
-  if (snap && state.version < snap.version) return;
+  if (snap && (state.version < snap.version || (state.version === snap.version && !force))) return;
   snap = state;
   document.body.dataset.version = state.version;
   $("start").textContent = state.running ? "pause" : "start";
@@ -489,7 +494,7 @@ async function turnDial(delta) {
     const answer = await post(`/api/sessions/${session}/dial`, { ...dialTarget, delta });
     showDial(answer.dial);
     clearTrace();
-    render(answer.snapshot);
+    render(answer.snapshot, true);
   } catch (e) { showError(e.message); }
   dialBusy = false;
   if (dialQueued !== null) { const next = dialQueued; dialQueued = null; turnDial(next); }
@@ -653,13 +658,13 @@ function costStage(stage, view) {
   const last = trace.layers[trace.layers.length - 1], n = trace.n_samples, samples = chosenSamples();
   view.head = ["sample", "output", "ŷ", "y"];
   view.lines.push(what(`The cost compares the outputs ŷ with the targets y: ${trace.cost_formula}` +
-    (trace.l2 ? ` + (${trace.l2}/2)·Σ‖W‖² (L2)` : "")));
+    (trace.l2 ? ` + (${trace.l2}/2)·Σ‖W‖² (L2)` : "") + (trace.l1 ? ` + ${trace.l1}·Σ|W| (L1)` : "")));
   const terms = [];
   samples.forEach((s) => last.z[s].forEach((yhat, j) => { const t = costTerm(trace.cost, yhat, trace.y[s][j]); if (t) terms.push(t); }));
   const sign = trace.cost === "quadratic" ? "" : "−";
   const written = terms.slice(0, MAX_TERMS).join(" + ") + (terms.length > MAX_TERMS ? ` + … (${terms.length - MAX_TERMS} more)` : "");
   view.lines.push(`C = ${sign}(1/${n})·[${written}${samples.length < n ? " + the other samples' terms" : ""}]` +
-    (trace.l2 ? " + L2 penalty" : ""));
+    (trace.l2 || trace.l1 ? " + the penalty on the weights" : ""));
   view.lines.push(`C = ${fmt(trace.cost_before, 10)}   (the engine's value, on the whole batch)`);
   samples.forEach((s) => last.z[s].forEach((yhat, j) => {
     const tr = el("tr");
@@ -723,7 +728,9 @@ function parameterRows() {
 function gradientFormula(p, samples) {
   const l = trace.layers[p.k - 1], all = samples.length === trace.n_samples;
   const pairs = samples.map((s) => [p.input(s), l.delta[s][p.j]]);
-  const penalty = trace.l2 && p.i && p.name.startsWith("w(") ? ` + ${trace.l2}·${paren(p.old)} (L2)` : "";
+  const weight = p.i && p.name.startsWith("w(");
+  const penalty = (trace.l2 && weight ? ` + ${trace.l2}·${paren(p.old)} (L2)` : "") +
+                  (trace.l1 && weight ? ` + ${trace.l1}·sign(${fmt(p.old)}) (L1)` : "");
   const head = all ? `∂C/∂${p.name.split(" = ")[0]} = Σ over the batch of input·δ = ${sumTerms(pairs)}${penalty} = ${fmt(p.grad)}` :
     `sample ${samples[0] + 1}'s share of ∂C/∂${p.name.split(" = ")[0]}: input·δ = ${sumTerms(pairs)} = ${fmt(pairs[0][0] * pairs[0][1])}` +
     `  (the batch's sum: ${fmt(p.grad)})`;
@@ -774,7 +781,7 @@ function fillSelects() {
   };
   fill("dataset", options.datasets, "xor"); fill("activation", options.activations, "tanh");
   fill("cost", options.costs, "auto"); fill("optimizer", options.optimizers, "sgd");
-  fill("lr", LEARNING_RATES, "0.1"); fill("l2", L2_VALUES, "0"); fill("speed", SPEEDS, "0");
+  fill("lr", LEARNING_RATES, "0.1"); fill("l2", L2_VALUES, "0"); fill("l1", L2_VALUES, "0"); fill("speed", SPEEDS, "0");
 }
 
 function wire() {
@@ -788,7 +795,7 @@ function wire() {
   $("regenerate").onclick = () => { dataSeed += 1; rebuild("new data"); };
   $("layer-plus").onclick = () => changeLayers(+1);
   $("layer-minus").onclick = () => changeLayers(-1);
-  ["lr", "optimizer", "batch", "l2", "speed"].forEach((id) => { $(id).onchange = changeLive; });
+  ["lr", "optimizer", "batch", "l2", "l1", "speed"].forEach((id) => { $(id).onchange = changeLive; });
   ["show-test", "discretize"].forEach((id) => { $(id).onchange = () => { saveToUrl(); if (snap) drawMap(snap); }; });
   $("log-scale").onchange = () => { saveToUrl(); if (snap) drawCurves(snap.history); };
   $("start").onclick = () => { clearTrace(); act(snap && snap.running ? "pause" : "start"); };
