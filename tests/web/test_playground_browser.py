@@ -130,6 +130,12 @@ def test_step_through_is_a_worked_example_equal_to_the_engines_trace(server, bro
     shown = page.text_content("#hover")
     assert shown.startswith("w(x1→z1) = ") and float(shown.split(" = ")[1].split()[0]) == pytest.approx(
         expected.layers[0].W[0, 0], rel=1e-5)
+    # and at the update stage it shows the new weights with their change
+    page.click("#next-stage")
+    page.dispatch_event("#network line.hit[data-layer='1'][data-from='1'][data-to='1']", "mouseenter")
+    shown = page.text_content("#hover")
+    assert float(shown.split(" = ")[1].split()[0]) == pytest.approx(expected.layers[0].W_new[0, 0], rel=1e-8)
+    assert f"(was {expected.layers[0].W[0, 0]:.9g}".replace("-", "−") in shown.replace("-", "−") and "Δw = " in shown
     _shot(page, "playground-xor-step-1400.png")
     assert errors == []
     page.close()
@@ -236,6 +242,8 @@ def test_teacher_controls_and_the_whole_state_in_the_url(server, browser):
     assert (session.config["hidden"], session.config["features"], session.config["learning_rate"],
             session.config["noise"]) == ([3, 2], ["x1sq", "x2sq"], 0.03, 0.2)
     assert page.text_content("#network text >> nth=0") == "x1²"
+    page.dispatch_event("#network line.hit[data-layer='1'][data-from='2'][data-to='1']", "click")
+    page.wait_for_function("document.getElementById('dial-name').textContent === 'w(x2²→z1_1)'")
     # +/- for layers and units; each change is a new network and lands in the URL
     before = page.evaluate("document.body.dataset.session")
     page.click("#layer-plus")

@@ -144,6 +144,7 @@ async function newSession() {
     if (session) fetch(`/api/sessions/${session}`, { method: "DELETE" });
     session = created.id;
     document.body.dataset.session = session;
+    showInfo("hover or tap a unit or a weight to read it; tap a weight to put it on the dial");
     snap = null;
     clearTrace();
     clearDial();
@@ -201,6 +202,9 @@ function render(state, force = false) {
 }
 
 function renderScores(state) {
+  $("accuracy-row").hidden = state.task === "regression";
+  $("scores-note").textContent = state.scores.test ? "" :
+    `${state.config.dataset}'s ${state.n_samples} rows are all training data (a truth table is not split)`;
   ["train", "validation", "test"].forEach((split) => {
     const score = state.scores[split];
     $(`loss-${split}`).textContent = score ? fmt(score.loss) : "–";
@@ -218,9 +222,9 @@ function diagramOf(state) {
            biases: state.biases, unitMaps: state.map && state.map.unit_maps, grads: null };
 }
 
-function layout(sizes, width) {
+function layout(sizes, width, roomy) {
   const shown = sizes.map((n) => Math.min(n, 16)), tallest = Math.max(...shown);
-  const height = Math.max(220, 44 * tallest + 40), columns = sizes.length;
+  const height = Math.max(220, (roomy ? 44 : 34) * tallest + 40), columns = sizes.length;
   const points = shown.map((n, k) => {
     const x = 60 + k * (width - 120) / Math.max(columns - 1, 1);
     return Array.from({ length: n }, (_, i) => ({ x, y: 24 + (i + 0.5) * (height - 48) / n, index: i }));
@@ -237,7 +241,7 @@ function interactive(node, text, onTap) {
 
 function drawNetwork(model, overlay) {
   const svg = $("network"), width = Math.max(svg.clientWidth || 600, 280);
-  const { points, height } = layout(model.sizes, width);
+  const { points, height } = layout(model.sizes, width, Boolean(model.unitMaps && model.unitMaps.length));
   model.gap = (width - 120) / Math.max(model.sizes.length - 1, 1);  // room between columns for the names
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("height", height);
@@ -267,7 +271,9 @@ function drawEdges(svg, model, points) {
     Object.assign(line.dataset, hit.dataset);
     if (isDial(k + 1, "W", [from.index, to.index])) line.classList.add("selected");
     const g = model.grads && model.grads[k] ? model.grads[k][from.index][to.index] : null;
-    const text = `${weightName(model, k, from.index, to.index)} = ${fmt(w)}` +
+    const was = model.previous ? model.previous[k][from.index][to.index] : null;
+    const text = `${weightName(model, k, from.index, to.index)} = ${fmt(w, was === null ? 6 : 9)}` +
+                 (was === null ? "" : ` (was ${fmt(was, 9)}, Δw = ${fmt(w - was)})`) +
                  (g === null ? "" : `   ∂C/∂w = ${fmt(g)}`) + "   (tap: put it on the dial)";
     interactive(hit, text, () => selectDial(k + 1, "W", [from.index, to.index]));
     svg.append(line, hit);
@@ -293,7 +299,8 @@ function drawUnit(svg, model, k, p, overlay) {
   if (k > 0 && isDial(k, "b", [p.index])) shape.classList.add("selected");
   interactive(shape, text, onTap);
   svg.appendChild(shape);
-  if (!map) svg.appendChild(el("svg:text", { x: p.x, y: p.y + 4, "text-anchor": "middle" }, name));
+  if (!map && name.length <= 3) svg.appendChild(el("svg:text", { x: p.x, y: p.y + 4, "text-anchor": "middle" }, name));
+  else if (!map) svg.appendChild(el("svg:text", { x: p.x - 17, y: p.y + 4, "text-anchor": "end" }, name));
   else if (model.gap >= 150) svg.appendChild(el("svg:text", { x: p.x - 18, y: p.y + 4, "text-anchor": "end", class: "name" }, name));
   if (overlay && overlay[k] && overlay[k][p.index] !== undefined) {
     const last = k === model.sizes.length - 1;
@@ -466,7 +473,7 @@ function drawDials(dials) {
   list.replaceChildren(...(dials || []).map((d) => {
     const up = d.direction === "turn up";
     const item = el("li", { tabindex: 0 });
-    item.innerHTML = `${d.name} = ${fmt(d.value)}, ∂C/∂w = ${fmt(d.gradient)} ` +
+    item.innerHTML = `${parameterName(d.layer, d.kind, d.index)} = ${fmt(d.value)}, ∂C/∂w = ${fmt(d.gradient)} ` +
                      `<span class="${up ? "up" : "down"}">${up ? "▲" : "▼"} ${d.direction}</span>`;
     item.onclick = () => selectDial(d.layer, d.kind, d.index);
     return item;
@@ -476,6 +483,12 @@ function drawDials(dials) {
 function isDial(layer, kind, index) {
   return dialTarget !== null && dialTarget.layer === layer && dialTarget.kind === kind &&
          dialTarget.index.join() === index.join();
+}
+// a weight's or a bias's name as the diagram writes it (inputs by their feature: w(sin x1→z1))
+function parameterName(layer, kind, index) {
+  const model = diagramOf(snap);
+  return kind === "W" ? weightName(model, layer - 1, index[0], index[1]) :
+    `w(${model.biasNames[layer - 1]}→${model.names[layer][index[0]]})`;
 }
 function clearDial() { dialTarget = null; $("dial-box").hidden = true; }
 
@@ -502,7 +515,7 @@ async function turnDial(delta) {
 
 function showDial(d) {
   const put = (id, v) => { $(id).textContent = fmt(v, 8); $(id).dataset.value = v; };
-  $("dial-name").textContent = d.name;
+  $("dial-name").textContent = parameterName(d.layer, d.kind, d.index);
   $("dial-box").dataset.delta = d.delta;
   put("dial-origin", d.origin); put("dial-gradient", d.gradient); put("dial-value", d.value);
   put("dial-cost-origin", d.cost_at_origin); put("dial-cost", d.cost);
@@ -573,6 +586,7 @@ function traceDiagram(which) {
   const cut = (W, k) => W.slice(0, shown[k]).map((row) => row.slice(0, shown[k + 1]));
   const key = which === "old" ? ["W", "b"] : ["W_applied", "b_applied"];
   return { ...diagramOf(snap), weights: trace.layers.map((l, k) => cut(l[key[0]], k)),
+           previous: which === "old" ? null : trace.layers.map((l, k) => cut(l.W, k)),
            biases: trace.layers.map((l, k) => l[key[1]].slice(0, shown[k + 1])),
            grads: trace.layers.map((l, k) => cut(l.grad_W, k)) };
 }
@@ -693,7 +707,9 @@ function deltaFormula(l, above, s, j) {
 
 function backwardStage(stage, view) {
   const l = trace.layers[stage.layer], above = trace.layers[stage.layer + 1], samples = chosenSamples();
-  view.head = ["sample", "unit", "∂C/∂z (from above)", "f'(a)", "δ = ∂C/∂a"];
+  const fusedOutput = !above && trace.fused;
+  view.head = fusedOutput ? ["sample", "unit", "ŷ", "y", `δ = (ŷ − y)/${trace.n_samples}`] :
+    ["sample", "unit", above ? "∂C/∂z = Σ w·δ_above" : "∂C/∂ŷ", "f'(a)", "δ = ∂C/∂a"];
   view.lines.push(what(above ? `Chain rule: each unit's δ is its slope f'(a) times the δs of layer ${above.index}, ` +
     "weighted by the (old) weights that connect them." : "The output layer's δ: how the cost changes with each output's weighted sum."));
   samples.slice(0, 2).forEach((s) => l.delta[s].forEach((_, j) => {
@@ -701,10 +717,12 @@ function backwardStage(stage, view) {
   }));
   samples.forEach((s) => l.delta[s].forEach((d, j) => {
     const tr = el("tr");
-    tr.append(labelCell(`${s + 1}`), labelCell(unitNames(l.index)[j]),
-              cellOf(l.grad_z[s][j], { kind: "grad_z", sample: s + 1, layer: l.index, unit: j + 1 }),
-              l.fprime ? cellOf(l.fprime[s][j], { kind: "fprime", sample: s + 1, layer: l.index, unit: j + 1 }) : labelCell("(coupled)"),
-              cellOf(d, { kind: "delta", sample: s + 1, layer: l.index, unit: j + 1 }));
+    const at = { sample: s + 1, layer: l.index, unit: j + 1 };
+    tr.append(labelCell(`${s + 1}`), labelCell(unitNames(l.index)[j]));
+    if (fusedOutput) tr.append(cellOf(l.z[s][j], { kind: "yhat", ...at }), cellOf(trace.y[s][j], { kind: "y", ...at }));
+    else tr.append(cellOf(l.grad_z[s][j], { kind: "grad_z", ...at }),
+                   l.fprime ? cellOf(l.fprime[s][j], { kind: "fprime", ...at }) : labelCell("(coupled)"));
+    tr.appendChild(cellOf(d, { kind: "delta", ...at }));
     view.rows.push(tr);
   }));
   const overlay = snap.sizes.map(() => undefined);
@@ -735,7 +753,7 @@ function gradientFormula(p, samples) {
     `sample ${samples[0] + 1}'s share of ∂C/∂${p.name.split(" = ")[0]}: input·δ = ${sumTerms(pairs)} = ${fmt(pairs[0][0] * pairs[0][1])}` +
     `  (the batch's sum: ${fmt(p.grad)})`;
   const update = trace.optimizer === "sgd" ?
-    `new value = w − α·∂C/∂w = ${fmt(p.old)} − ${trace.learning_rate}·${paren(p.grad)} = ${fmt(p.applied, 9)}   (Δw = ${fmt(p.applied - p.old)})` :
+    `new value = w − α·∂C/∂w = ${fmt(p.old, 9)} − ${trace.learning_rate}·${paren(p.grad)} = ${fmt(p.applied, 9)}   (Δw = ${fmt(p.applied - p.old)})` :
     `plain rule w − α·∂C/∂w = ${fmt(p.plain, 9)}; ${trace.optimizer} moved it to ${fmt(p.applied, 9)} (Δw = ${fmt(p.applied - p.old)})`;
   return [head, "    " + update];
 }
