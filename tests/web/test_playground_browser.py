@@ -55,6 +55,11 @@ def _set(page, selector, value):
                                     "field.dispatchEvent(new Event('change')); }", str(value))
 
 
+def _step_through(page):
+    page.click("#step")
+    page.wait_for_selector("#trace-table td")
+
+
 def _pause(page):
     page.click("#start")
     page.wait_for_function("document.getElementById('start').textContent === 'start'")
@@ -160,9 +165,8 @@ def test_turning_a_dial_changes_the_shown_cost_by_the_engines_amount(server, bro
     assert float(page.get_attribute("#dial-cost", "data-value")) == pytest.approx(turned.loss(session.X, session.y),
                                                                                    rel=1e-12)
     assert session.network.layers[0].W[1, 2] == original.layers[0].W[1, 2] + 0.25  # the network really moved
-    # a bias from the list of largest gradients goes on the dial too
-    page.click("#step")
-    page.wait_for_selector("#trace-table td")
+    # a dial from the list of largest gradients goes on the dial box too
+    _step_through(page)
     page.click("#dials li >> nth=0")
     page.wait_for_function("document.getElementById('dial-box').dataset.delta === '0'")
     assert page.get_attribute("#dial-real", "data-value") == "0"
@@ -210,8 +214,7 @@ def test_live_settings_keep_the_network_and_reset_uses_what_is_shown(server, bro
     page, errors = _open(browser, url, fragment="#dataset=circles&hidden=4&lr=0.3")
     session_id = page.evaluate("document.body.dataset.session")
     session = app.state.store.get(session_id)
-    page.click("#step")
-    page.wait_for_selector("#trace-table td")
+    _step_through(page)
     weights = session.network.get_weights()
     version = int(page.evaluate("document.body.dataset.version"))
     page.select_option("#lr", "0.03")
@@ -316,8 +319,7 @@ def test_whole_history_with_axes_and_scores_on_every_split(server, browser):
 def test_large_network_step_through_is_summarised_and_paged(server, browser):
     url, app = server
     page, errors = _open(browser, url, fragment="#dataset=digits&hidden=32,16&batch=16")
-    page.click("#step")
-    page.wait_for_selector("#trace-table td")
+    _step_through(page)
     page.click("#stage-list li >> nth=-1")
     page.wait_for_selector("#trace-table td[data-kind='W_new']")
     assert page.locator("#trace-table tbody tr").count() == 20
@@ -334,8 +336,7 @@ def test_large_network_step_through_is_summarised_and_paged(server, browser):
 def test_text_is_at_least_11_pixels_at_1400(server, browser):
     url, _ = server
     page, errors = _open(browser, url, fragment="#dataset=moons&hidden=8,8")
-    page.click("#step")
-    page.wait_for_selector("#trace-table td")
+    _step_through(page)
     small = page.evaluate("""() => {
         const bad = [];
         const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -362,8 +363,7 @@ def test_phone_layout_has_no_horizontal_scroll_and_a_tap_reads_a_weight(server, 
     page.tap("#network .node[data-layer='2'][data-unit='3']")  # a tap shows what a hover shows
     assert page.text_content("#hover").startswith("z2_3: bias w(z1_0→z2_3) = b = ")
     page.wait_for_function("document.getElementById('dial-name').textContent === 'w(z1_0→z2_3)'")
-    page.click("#step")
-    page.wait_for_selector("#trace-table td")
+    _step_through(page)
     page.click("#stage-list li >> nth=2")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     width = page.evaluate("document.getElementById('network').getBoundingClientRect().width")

@@ -299,7 +299,7 @@ function drawUnit(svg, model, k, p, overlay) {
   if (k > 0 && isDial(k, "b", [p.index])) shape.classList.add("selected");
   interactive(shape, text, onTap);
   svg.appendChild(shape);
-  if (!map && name.length <= 3) svg.appendChild(el("svg:text", { x: p.x, y: p.y + 4, "text-anchor": "middle" }, name));
+  if (!map && name.length <= 4) svg.appendChild(el("svg:text", { x: p.x, y: p.y + 4, "text-anchor": "middle" }, name));
   else if (!map) svg.appendChild(el("svg:text", { x: p.x - 17, y: p.y + 4, "text-anchor": "end" }, name));
   else if (model.gap >= 150) svg.appendChild(el("svg:text", { x: p.x - 18, y: p.y + 4, "text-anchor": "end", class: "name" }, name));
   if (overlay && overlay[k] && overlay[k][p.index] !== undefined) {
@@ -441,7 +441,8 @@ function drawCurves(h) {
   const e0 = h.epochs[0], e1 = Math.max(h.epochs[h.epochs.length - 1], e0 + 1);
   const X = (e) => left + plotW * (e - e0) / (e1 - e0), Y = (v) => top + plotH * (1 - (transform(v) - lo) / (hi - lo));
   const A = (a) => top + plotH * (1 - a);
-  drawAxes(svg, { left, top, plotW, plotH, X, e0, e1, lo, hi, log, A, width });
+  drawAxes(svg, { left, top, plotW, plotH, X, e0, e1, lo, hi, log, A, width, accuracy: h.accuracy.length > 0 });
+  document.querySelectorAll(".l-acc, .l-vacc").forEach((item) => { item.hidden = !h.accuracy.length; });
   const series = [[h.loss, "#0072b2", Y, ""], [h.val_loss, "#d55e00", Y, ""], [h.accuracy, "#009e73", A, "5 3"],
                   [h.val_accuracy, "#cc79a7", A, "5 3"]];
   series.forEach(([values, colour, y, dash]) => {
@@ -463,7 +464,7 @@ function drawAxes(svg, a) {
     svg.appendChild(el("svg:text", { x: a.left - 4, y: y + 4, "text-anchor": "end" }, a.log ? `1e${v}` : fmt(v, 3)));
   });
   svg.appendChild(el("svg:text", { x: 4, y: a.top + 10 }, a.log ? "cost (log)" : "cost"));
-  [0, 0.5, 1].forEach((v) => svg.appendChild(el("svg:text", { x: a.left + a.plotW + 4, y: a.A(v) + 4 }, `${100 * v}%`)));
+  if (a.accuracy) [0, 0.5, 1].forEach((v) => svg.appendChild(el("svg:text", { x: a.left + a.plotW + 4, y: a.A(v) + 4 }, `${100 * v}%`)));
 }
 
 // ---- dials: pick a weight or a bias, turn it, compare the real cost change with the predicted one ---------
