@@ -15,6 +15,8 @@ def _open(browser, url, width=1400, height=900, fragment="", touch=False):
     page = browser.new_page(viewport={"width": width, "height": height}, has_touch=touch, is_mobile=touch)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status == 404 else None)  # the favicon included
     page.goto(url + "/" + fragment)
     page.wait_for_function("document.body.dataset.session !== undefined")
     return page, errors
@@ -126,6 +128,12 @@ def test_step_through_is_a_worked_example_equal_to_the_engines_trace(server, bro
         index = (int(cell["to"]) - 1,) if cell["kind"] == "b_new" else (int(cell["from"]) - 1, int(cell["to"]) - 1)
         assert float(cell["value"]) == array[index]
     assert float(page.get_attribute("#cost-after", "data-value")) == expected.cost_after
+    # enough digits that every change shows: old and new differ in the text wherever they differ in value
+    olds = {(c["layer"], c["from"], c["to"]): c["text"] for c in cells if c["kind"] == "W"}
+    for cell in (c for c in cells if c["kind"] == "W_new"):
+        record = expected.layers[int(cell["layer"]) - 1]
+        index = (int(cell["from"]) - 1, int(cell["to"]) - 1)
+        assert (cell["text"] != olds[(cell["layer"], cell["from"], cell["to"])]) == (record.W_new[index] != record.W[index])
     # the step was real: the server's network holds exactly the traced update, made by the trainer's optimizer
     for record, layer in zip(expected.layers, session.network.layers):
         np.testing.assert_array_equal(layer.W, record.W_new)
@@ -289,6 +297,20 @@ def test_teacher_controls_and_the_whole_state_in_the_url(server, browser):
     _wait_new_session(page, before)
     page.wait_for_function("document.getElementById('map-title').textContent === '(regression)'")
     assert page.text_content("#accuracy") == "–" and page.locator("#features input").count() == 3
+    assert errors == []
+    page.close()
+
+
+def test_speed_control_goes_down_to_single_steps(server, browser):
+    url, app = server
+    page, errors = _open(browser, url, fragment="#dataset=moons&hidden=4&speed=1")
+    session = app.state.store.get(page.evaluate("document.body.dataset.session"))
+    assert session.config["speed"] == 1
+    page.click("#start")
+    # at 1 step per second every step is published on its own: the page shows the first one alone
+    page.wait_for_function("document.getElementById('speed-note').textContent === '1 step at 1 per second'")
+    page.click("#start")
+    page.wait_for_function("document.getElementById('start').textContent === 'start'")
     assert errors == []
     page.close()
 

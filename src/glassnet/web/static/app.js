@@ -192,7 +192,8 @@ function render(state, force = false) {
   $("start").textContent = state.running ? "pause" : "start";
   $("network-name").textContent = state.network;
   $("epoch").textContent = state.epoch;
-  $("speed-note").textContent = `${state.steps} steps` + (state.config.speed ? ` at ${state.config.speed} per second` : "");
+  $("speed-note").textContent = `${state.steps} step${state.steps === 1 ? "" : "s"}` +
+    (state.config.speed ? ` at ${state.config.speed} per second` : "");
   renderScores(state);
   if (state.error) showError(state.error);
   if (!trace) drawNetwork(diagramOf(state), null);
