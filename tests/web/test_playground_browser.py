@@ -317,7 +317,7 @@ def test_speed_control_goes_down_to_single_steps(server, browser):
 
 def test_whole_history_with_axes_and_scores_on_every_split(server, browser):
     url, app = server
-    page, errors = _open(browser, url, fragment="#dataset=moons&hidden=6&lr=0.3&batch=64")
+    page, errors = _open(browser, url, fragment="#dataset=moons&hidden=6&lr=0.3&batch=256")
     page.click("#start")
     page.wait_for_function("Number(document.getElementById('epoch').textContent) > 450", timeout=60_000)
     _pause(page)
