@@ -46,7 +46,9 @@ class Interval:
 
     def describe(self) -> str:
         noun = "an integer" if self.kind is int else "a finite number"
-        if self.high == INF:
+        if self.kind is int and self.low == 1 and self.high == INF:
+            text = "a positive integer (>= 1)"
+        elif self.high == INF:
             text = f"{noun} {'>=' if self.closed in ('both', 'left') else '>'} {_num(self.low)}"
         elif self.low == -INF:
             text = f"{noun} {'<=' if self.closed in ('both', 'right') else '<'} {_num(self.high)}"

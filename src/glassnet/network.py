@@ -108,6 +108,12 @@ class Network:
         for index, layer in enumerate(self.layers):
             layer.attach(self.params.layer(index))
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling (scikit-learn's clone and joblib workers pickle estimators): pickle copies each view
+        apart from the array it viewed, so the store is built anew and each layer's values carried into it."""
+        self.__dict__.update(state)
+        self._build_store(self.params.xp)
+
     def reset_parameters(self, seed: int | None = None) -> None:
         """Draw fresh initial weights (from ``seed`` if given, else from the network's generator)."""
         if seed is not None:
@@ -229,7 +235,7 @@ class Network:
         return self.l2_penalty() + self.l1_penalty()
 
     def l1_penalty(self) -> float:
-        """l1 Σ_l Σ |W_l| — zero unless ``l1`` is set; its gradient, l1 · sign(W), is added in the backward pass."""
+        """l1 Σ_l Σ |W_l| — zero unless ``l1`` is set; its gradient l1 · sign(W) is added in the backward pass."""
         if not self.l1:
             return 0.0
         return self.l1 * float(self.xp.abs(self.params.weights).sum())
@@ -400,8 +406,8 @@ class Network:
     @classmethod
     def from_config(cls, config: dict) -> "Network":
         layers = [Dense.from_config(c) for c in config["layers"]]
-        return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), l1=config.get("l1", 0.0), seed=config.get("seed"),
-                   dtype=config.get("dtype", "float64"))
+        return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), l1=config.get("l1", 0.0),
+                   seed=config.get("seed"), dtype=config.get("dtype", "float64"))
 
     def copy(self) -> "Network":
         twin = Network.from_config(self.get_config())

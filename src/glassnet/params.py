@@ -19,6 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .backend import namespace_of
+
 
 @dataclass(frozen=True)
 class LayerParameters:
@@ -53,7 +55,6 @@ class ParameterStore:
     def __init__(self, shapes: Sequence[tuple[int, int]], dtype, xp=np):
         self.shapes = [tuple(int(n) for n in shape) for shape in shapes]
         self.dtype = np.dtype(dtype)
-        self.xp = xp
         self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
         self.n_biases = sum(n_out for _, n_out in self.shapes)
         self.weights = xp.zeros(self.n_weights, dtype=self.dtype)
@@ -71,6 +72,11 @@ class ParameterStore:
                 grad_W=self.grad_weights[w_at:w_end].reshape(n_in, n_out), grad_b=self.grad_biases[b_at:b_end]))
             w_at, b_at = w_end, b_end
         return views
+
+    @property
+    def xp(self):
+        """The array namespace the parameters live in (numpy, or CuPy on a GPU)."""
+        return namespace_of(self.weights)
 
     def layer(self, index: int) -> LayerParameters:
         """The views of layer ``index`` (0-based)."""

@@ -174,7 +174,8 @@ def test_dial_reports_real_and_predicted_cost_change(client):
     assert answer["name"] == "w(x1→z2)" and answer["value"] == answer["origin"] + 0.001
     assert answer["real_change"] == pytest.approx(answer["predicted_change"], rel=1e-2)
     moved = client.post(dial, json={"layer": 1, "kind": "W", "index": [0, 1], "delta": 0.5}).json()
-    assert moved["dial"]["origin"] == answer["origin"] and moved["snapshot"]["weights"][0][0][1] == answer["origin"] + 0.5
+    assert moved["dial"]["origin"] == answer["origin"]
+    assert moved["snapshot"]["weights"][0][0][1] == answer["origin"] + 0.5
     for body, words in (({"layer": 9, "kind": "W", "index": [0, 0], "delta": 1}, "layer must be"),
                         ({"layer": 1, "kind": "Q", "index": [0], "delta": 1}, "kind must be"),
                         ({"layer": 1, "kind": "b", "index": [5], "delta": 1}, "index must be"),

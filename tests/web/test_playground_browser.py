@@ -107,7 +107,8 @@ def test_step_through_is_a_worked_example_equal_to_the_engines_trace(server, bro
         layer = n_layers - stage
         page.wait_for_selector(f"#trace-table td[data-kind='delta'][data-layer='{layer}']")
         for cell in _cells(page, "delta"):
-            assert float(cell["value"]) == expected.layers[layer - 1].delta[int(cell["sample"]) - 1, int(cell["unit"]) - 1]
+            row, unit = int(cell["sample"]) - 1, int(cell["unit"]) - 1
+            assert float(cell["value"]) == expected.layers[layer - 1].delta[row, unit]
         if layer == n_layers:
             assert "(ŷ − y)/n" in page.text_content("#formulas") and "/4 = " in page.text_content("#formulas")
         else:
@@ -133,7 +134,8 @@ def test_step_through_is_a_worked_example_equal_to_the_engines_trace(server, bro
     for cell in (c for c in cells if c["kind"] == "W_new"):
         record = expected.layers[int(cell["layer"]) - 1]
         index = (int(cell["from"]) - 1, int(cell["to"]) - 1)
-        assert (cell["text"] != olds[(cell["layer"], cell["from"], cell["to"])]) == (record.W_new[index] != record.W[index])
+        changed = record.W_new[index] != record.W[index]
+        assert (cell["text"] != olds[(cell["layer"], cell["from"], cell["to"])]) == changed
     # the step was real: the server's network holds exactly the traced update, made by the trainer's optimizer
     for record, layer in zip(expected.layers, session.network.layers):
         np.testing.assert_array_equal(layer.W, record.W_new)
@@ -148,7 +150,8 @@ def test_step_through_is_a_worked_example_equal_to_the_engines_trace(server, bro
     page.dispatch_event("#network line.hit[data-layer='1'][data-from='1'][data-to='1']", "mouseenter")
     shown = page.text_content("#hover")
     assert float(shown.split(" = ")[1].split()[0]) == pytest.approx(expected.layers[0].W_new[0, 0], rel=1e-8)
-    assert f"(was {expected.layers[0].W[0, 0]:.9g}".replace("-", "−") in shown.replace("-", "−") and "Δw = " in shown
+    was = f"(was {expected.layers[0].W[0, 0]:.9g}"
+    assert was.replace("-", "−") in shown.replace("-", "−") and "Δw = " in shown
     _shot(page, "playground-xor-step-1400.png")
     assert errors == []
     page.close()

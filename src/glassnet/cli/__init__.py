@@ -35,11 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def emit(result, as_json: bool, text: str) -> None:
-    """Print the result: JSON when asked, the human text otherwise."""
-    print(json.dumps(result, indent=2, default=str) if as_json else text)
-
-
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

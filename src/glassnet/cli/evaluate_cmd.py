@@ -23,7 +23,7 @@ def run(args) -> int:
     from .. import data
     from ..modelfile import load_model
     from ..workflow import split_of
-    from . import emit
+    from .common import emit
 
     model = load_model(args.model)
     if args.dataset:

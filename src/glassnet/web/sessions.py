@@ -17,18 +17,18 @@ from ..costs import COSTS
 from ..errors import ConfigError, GlassnetError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
-from ..optimizers import OPTIMIZERS
-from ..optimizers import get_optimizer
+from ..optimizers import OPTIMIZERS, get_optimizer
 from ..trace import StepTrace, UnitNames, rank_dials
 from ..training import Trainer
-from .teaching import (DATASETS, FEATURES, NOISY, TRUTH_TABLES, Dial, build_data, check_features, curve_maps,
-                       diagram_json, dial_json, downsampled, parameter_position, plane_maps, trace_json)
+from .teaching import (DATASETS, FEATURES, NOISY, REGISTRY, TRUTH_TABLES, Dial, build_data, check_features,
+                       curve_maps, diagram_json, dial_json, downsampled, parameter_position, plane_maps, trace_json)
 
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64,
           "noise": 0.5, "l2": 1.0, "l1": 1.0, "speed": 1000}
 IDLE_SECONDS = 20 * 60     # a session nobody has touched for this long is deleted
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
 HISTORY_KEPT = 8000        # past this many epochs the history keeps every other one (the whole run, thinned)
+STEPS_PER_CHUNK = 4        # training steps between checks of pause and the 50 ms publishing deadline
 #: settings that change live, keeping the network; any other change builds a new network
 LIVE = ("learning_rate", "optimizer", "batch_size", "l2", "l1", "speed")
 
@@ -38,7 +38,8 @@ def options() -> dict:
     return {"datasets": DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
             "costs": ["auto"] + COSTS.names(aliases=False), "optimizers": OPTIMIZERS.names(), "limits": LIMITS,
             "features": {name: label for name, (label, _) in FEATURES.items()}, "live": list(LIVE),
-            "noisy": sorted(NOISY), "truth_tables": list(TRUTH_TABLES)}
+            "noisy": sorted(NOISY), "truth_tables": list(TRUTH_TABLES),
+            "descriptions": {name: REGISTRY.info(name)["description"] for name in DATASETS}}
 
 
 def _field(config: dict, name: str, kind, default, check=None, expected: str = ""):
@@ -189,8 +190,8 @@ class Session:
                 deadline = time.monotonic() + 0.05
                 try:
                     while self.running:
-                        self.trainer.train(max_steps=1 if speed else 8)
-                        self.steps += 1 if speed else 8
+                        self.trainer.train(max_steps=1 if speed else STEPS_PER_CHUNK)
+                        self.steps += 1 if speed else STEPS_PER_CHUNK
                         if speed or time.monotonic() >= deadline:
                             break
                     thin_history(self.trainer.history)
@@ -226,7 +227,8 @@ class Session:
         layers = self.network.layers
         if any(layer.grad_W is None for layer in layers):
             return []
-        return [dial_json(d) for d in rank_dials(layers, UnitNames(self.network.sizes), self.config["learning_rate"], top)]
+        names = UnitNames(self.network.sizes)
+        return [dial_json(d) for d in rank_dials(layers, names, self.config["learning_rate"], top)]
 
     # ---- step-through ------------------------------------------------------------------------------
     def step_rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -269,7 +271,8 @@ class Session:
     def model_bytes(self) -> bytes:
         with self.lock:
             labels = [str(c) for c in range(self.data.n_classes)]
-            names = [FEATURES[f][0] for f in self.config["features"]] or [f"pixel{i + 1}" for i in range(self.X.shape[1])]
+            names = [FEATURES[f][0] for f in self.config["features"]] or \
+                [f"pixel{i + 1}" for i in range(self.X.shape[1])]
             return model_to_bytes(Model(self.network.copy(), None, labels, names, {"playground": self.config}))
 
     def load_bytes(self, content: bytes) -> None:

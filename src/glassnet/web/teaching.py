@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import data as data_module
-from .. import datasets as generated
+from ..datasets import DATASETS as REGISTRY
+from ..datasets import GENERATORS
 from ..errors import ConfigError
 from ..trace import StepTrace, UnitNames
 
@@ -25,9 +26,11 @@ FEATURES = {
     "sinx2": ("sin x2", lambda X: np.sin(X[:, 1])),
 }
 ONE_D_FEATURES = ("x1", "x1sq", "sinx1")   # the regression set has one raw input, x1
-TRUTH_TABLES = ("xor", "and", "or")        # four rows, no noise, no split: train = the whole table
 NOISY = {"moons": "noise", "circles": "noise", "spirals": "noise", "regression": "noise", "blobs": "spread"}
-DATASETS = ["xor", "and", "or", "moons", "circles", "spirals", "blobs", "regression", "digits"]
+#: what the page offers, from the one dataset registry: the generated sets (2-D classification, drawn with a
+#: boundary, and the 1-D regression curve) and the 8x8 digits
+DATASETS = [name for name in GENERATORS if REGISTRY.info(name)["n_features"] == 2 or name == "regression"] + ["digits"]
+TRUTH_TABLES = tuple(name for name in DATASETS if REGISTRY.info(name).get("tiny"))  # all rows train, no split
 VALIDATION_FRACTION = 0.2   # of what the test split leaves
 GRID = 40                   # decision-boundary resolution
 UNIT_GRID = 16              # per-hidden-unit heat map resolution
@@ -64,7 +67,7 @@ def raw_data(config: dict):
     if name == "digits":
         dataset = data_module.load("digits")
         return dataset.X / 16.0, dataset.y
-    make = generated.GENERATED[name]
+    make = GENERATORS[name][0]
     if name in TRUTH_TABLES:
         return make()
     options = {"n_samples": config["samples"], "seed": config["data_seed"]}
@@ -176,7 +179,8 @@ def diagram_json(network, features: list) -> dict:
         units[0] = [FEATURES[f][0] for f in features]
     return {"names": units,
             "bias_names": [names.unit(k, 0) for k in range(len(network.layers))],
-            "weights": [np.asarray(layer.W)[:shown[k], :shown[k + 1]].tolist() for k, layer in enumerate(network.layers)],
+            "weights": [np.asarray(layer.W)[:shown[k], :shown[k + 1]].tolist()
+                        for k, layer in enumerate(network.layers)],
             "biases": [np.asarray(layer.b)[:shown[k + 1]].tolist() for k, layer in enumerate(network.layers)]}
 
 

@@ -799,7 +799,8 @@ function fillSelects() {
     $(id).replaceChildren(...values.map((v) => (Array.isArray(v) ? new Option(v[1], v[0]) : new Option(v, v))));
     $(id).value = chosen;
   };
-  fill("dataset", options.datasets, "xor"); fill("activation", options.activations, "tanh");
+  fill("dataset", options.datasets.map((name) => [name, name]), "xor");
+  [...$("dataset").options].forEach((option) => { option.title = options.descriptions[option.value]; }); fill("activation", options.activations, "tanh");
   fill("cost", options.costs, "auto"); fill("optimizer", options.optimizers, "sgd");
   fill("lr", LEARNING_RATES, "0.1"); fill("l2", L2_VALUES, "0"); fill("l1", L2_VALUES, "0"); fill("speed", SPEEDS, "0");
 }
