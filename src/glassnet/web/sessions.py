@@ -121,7 +121,8 @@ class Session:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     def reset(self) -> None:
-        """A new network (and data) from the config: the page calls this for every dataset or shape change."""
+        """A new network, data and trainer from the config (the page itself starts a new session for every
+        dataset or architecture change, so the controls shown are what a network is built from)."""
         self.pause()
         c = self.config
         with self.lock:
