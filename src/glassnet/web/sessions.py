@@ -249,6 +249,7 @@ class Session:
             self.trainer.apply_gradients()
             applied = [(layer.W.copy(), layer.b.copy()) for layer in self.network.layers]
             self.steps_traced += 1
+            self.steps += 1
             self.dial = None
             self.bump()
             return trace_json(trace, applied, self.network.loss(x, y), self.config["optimizer"])

@@ -302,7 +302,7 @@ function drawUnit(svg, model, k, p, overlay) {
   svg.appendChild(shape);
   if (!map && name.length <= 4) svg.appendChild(el("svg:text", { x: p.x, y: p.y + 4, "text-anchor": "middle" }, name));
   else if (!map) svg.appendChild(el("svg:text", { x: p.x - 17, y: p.y + 4, "text-anchor": "end" }, name));
-  else if (model.gap >= 150) svg.appendChild(el("svg:text", { x: p.x - 18, y: p.y + 4, "text-anchor": "end", class: "name" }, name));
+  else if (model.gap >= 110) svg.appendChild(el("svg:text", { x: p.x - 18, y: p.y + 4, "text-anchor": "end", class: "name" }, name));
   if (overlay && overlay[k] && overlay[k][p.index] !== undefined) {
     const last = k === model.sizes.length - 1;
     const value = el("svg:text", { x: last ? p.x - 18 : p.x + 18, y: p.y - 12, class: overlay.kind,
