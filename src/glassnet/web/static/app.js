@@ -541,6 +541,7 @@ async function stepThrough() {
   let answer;
   try { answer = await post(`/api/sessions/${session}/step`); } catch (e) { showError(e.message); return; }
   trace = answer;
+  clearDial();  // the step moved every weight: a dial starts again from the new values
   $("step-empty").hidden = true;
   const L = trace.layers.length;
   stages = [{ kind: "batch", title: "the batch" }];
