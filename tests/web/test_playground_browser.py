@@ -190,11 +190,14 @@ def test_dataset_switch_clears_the_old_boundary_and_blobs_use_three_colours(serv
     url, app = server
     page, errors = _open(browser, url, fragment="#dataset=spirals&hidden=8")
     assert page.is_visible("#boundary") and page.locator("#units canvas").count() == 8
+    page.dispatch_event("#network .node[data-layer='1'][data-unit='1']", "mouseenter")
+    assert page.text_content("#hover").startswith("z1: bias")
     before = page.evaluate("document.body.dataset.session")
     page.select_option("#dataset", "digits")
     _wait_new_session(page, before)
     page.wait_for_function("document.getElementById('boundary').hidden")
     assert page.locator("#units canvas").count() == 0 and "no plane to draw" in page.text_content("#boundary-note")
+    assert page.text_content("#hover").startswith("hover or tap")  # nothing read from the old network stays
     page.wait_for_function("document.getElementById('notice').textContent.includes('new network (dataset: digits)')")
     assert page.locator("#features input").count() == 0
     before = page.evaluate("document.body.dataset.session")
@@ -422,7 +425,10 @@ def test_download_and_load_model(server, browser, tmp_path):
     before = page.evaluate("document.body.dataset.session")
     page.select_option("#activation", "relu")
     _wait_new_session(page, before)
+    _step_through(page)  # a step-through is open when the model arrives
     page.set_input_files("#upload", str(path))
     page.wait_for_function("document.getElementById('network-name').textContent.includes('2 -> 3 sigmoid')")
+    assert page.text_content("#stage") == "" and page.locator("#trace-table td").count() == 0
+    assert page.locator("#network .node").count() == 2 + 3 + 2  # the diagram is the loaded network's
     assert page.input_value("#hidden") == "3"
     page.close()
