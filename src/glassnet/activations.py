@@ -55,6 +55,11 @@ class Activation:
     def get_config(self) -> dict:
         return {"name": self.name}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Activation":
+        """The activation a :meth:`get_config` dict describes (through the registry)."""
+        return ACTIVATIONS.get(config)
+
     def __repr__(self) -> str:
         params = {k: v for k, v in self.get_config().items() if k != "name"}
         inner = ", ".join(f"{k}={v!r}" for k, v in params.items())

@@ -77,6 +77,11 @@ class Cost:
     def get_config(self) -> dict:
         return {"name": self.name}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Cost":
+        """The cost a :meth:`get_config` dict describes (through the registry)."""
+        return COSTS.get(config)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

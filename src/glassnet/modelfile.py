@@ -83,7 +83,9 @@ def _arrays_of(model: Model) -> dict:
     return arrays
 
 
-def _digest(meta_bytes: bytes, arrays: dict) -> str:
+def checksum(meta_bytes: bytes, arrays: dict) -> str:
+    """The file's SHA-256 over the header bytes and every array's name, dtype, shape and bytes. It finds
+    accidental damage, not tampering: any writer can compute it, so everything behind it is validated too."""
     h = hashlib.sha256(meta_bytes)
     for name in sorted(arrays):
         array = np.ascontiguousarray(arrays[name])
@@ -114,7 +116,7 @@ def model_to_bytes(model: Model | Network, kind: str = "model") -> bytes:
     meta_bytes = json.dumps(meta, sort_keys=True, allow_nan=False).encode("utf-8")
     buffer = io.BytesIO()
     entries = {"meta": np.frombuffer(meta_bytes, dtype=np.uint8),
-               "meta_sha256": np.frombuffer(_digest(meta_bytes, arrays).encode(), dtype=np.uint8), **arrays}
+               "meta_sha256": np.frombuffer(checksum(meta_bytes, arrays).encode(), dtype=np.uint8), **arrays}
     np.savez(buffer, **entries)
     return buffer.getvalue()
 
@@ -229,7 +231,7 @@ def load_model(path: str, expect_kind: str | None = None) -> Model:
     _check_arrays(path, meta, sizes)
     arrays = _read_arrays(path, [n for n in sizes if n != "meta"])
     stored_digest = arrays.pop("meta_sha256").tobytes().decode("ascii", "replace")
-    if stored_digest != _digest(meta_bytes, arrays):
+    if stored_digest != checksum(meta_bytes, arrays):
         raise _bad(path, "checksum mismatch: the file was altered or damaged after it was written")
     for name, spec in meta["arrays"].items():
         if arrays[name].dtype != np.dtype(spec["dtype"]) or list(arrays[name].shape) != spec["shape"]:

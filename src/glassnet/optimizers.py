@@ -50,6 +50,11 @@ class Optimizer:
     def get_config(self) -> dict:
         return {"name": self.name}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        """The optimizer a :meth:`get_config` dict describes (through the registry)."""
+        return OPTIMIZERS.get(config)
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({params})"
