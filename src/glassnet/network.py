@@ -184,7 +184,7 @@ class Network:
 
     def loss_and_grad(self, x, y, sample_weight=None, workspace: Workspace | None = None,
                       checked: bool = False) -> float:
-        """Forward, cost and backward on a batch: returns the cost C (plus the L2 penalty) and leaves
+        """Forward, cost and backward on a batch: returns the cost C (plus the L2 and L1 penalties) and leaves
         dC/dW and dC/db of every layer in the parameter store's gradients (``self.params.grad_weights``,
         ``grad_biases``; each layer's ``grad_W``/``grad_b`` are views of them).
 
@@ -216,7 +216,7 @@ class Network:
         return self.layers[-1].z
 
     def cost_of_last_forward(self, y, sample_weight=None) -> float:
-        """The cost of the last forward pass against targets ``y`` (plus the L2 penalty).
+        """The cost of the last forward pass against targets ``y`` (plus the L2 and L1 penalties).
 
         With ``sample_weight: (n_samples,)`` the mean over samples is the weighted mean Σ w c / Σ w.
         """
@@ -279,7 +279,7 @@ class Network:
             self.params.grad_weights += self.l1 * self.xp.sign(self.params.weights)
 
     def loss(self, x, y) -> float:
-        """The cost C on (x, y), plus the L2 penalty if set."""
+        """The cost C on (x, y), plus the L2 and L1 penalties if set."""
         x, y = self.check_xy(x, y)
         self.forward(x, checked=True)
         return self.cost_of_last_forward(y)
