@@ -197,6 +197,10 @@ def test_dataset_switch_clears_the_old_boundary_and_blobs_use_three_colours(serv
     _wait_new_session(page, before)
     page.wait_for_function("document.getElementById('boundary').hidden")
     assert page.locator("#units canvas").count() == 0 and "no plane to draw" in page.text_content("#boundary-note")
+    session = app.state.store.get(page.evaluate("document.body.dataset.session"))
+    answers = session.network.predict(session.test[0][:12]).tolist()
+    captions = page.eval_on_selector_all("#digits figcaption", "f => f.map(x => x.textContent)")
+    assert [int(c.split(" → ")[1].split()[0]) for c in captions] == answers  # the network's own answers
     assert page.text_content("#hover").startswith("hover or tap")  # nothing read from the old network stays
     page.wait_for_function("document.getElementById('notice').textContent.includes('new network (dataset: digits)')")
     assert page.locator("#features input").count() == 0

@@ -21,7 +21,7 @@ from ..optimizers import OPTIMIZERS, get_optimizer
 from ..trace import StepTrace, UnitNames, rank_dials
 from ..training import Trainer
 from .teaching import (DATASETS, FEATURES, NOISY, REGISTRY, TRUTH_TABLES, Dial, build_data, check_features,
-                       curve_maps, diagram_json, dial_json, downsampled, parameter_position, plane_maps, trace_json)
+                       curve_maps, diagram_json, digit_maps, dial_json, downsampled, parameter_position, plane_maps, trace_json)
 
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64,
           "noise": 0.5, "l2": 1.0, "l1": 1.0, "speed": 1000}
@@ -215,6 +215,8 @@ class Session:
                 out["map"] = curve_maps(net, self.data)
             elif self.data.n_raw == 2:
                 out["map"] = plane_maps(net, self.data)
+            else:
+                out["map"] = digit_maps(net, self.data)
             out["dials"] = self._dials()
         return out
 

@@ -162,6 +162,17 @@ def curve_maps(network, data: PlaygroundData) -> dict:
             "curve_y": _rounded(np.asarray(network.predict(data.x(xs))).reshape(-1)), **points_json(data)}
 
 
+DIGITS_SHOWN = 12  # test digits the page draws with the network's answer
+
+
+def digit_maps(network, data: PlaygroundData) -> dict:
+    """Digits: the first test images (8x8, ink 0..1) with their labels and the network's answers."""
+    raw = data.raw_test[:DIGITS_SHOWN]
+    return {"kind": "images", "images": _rounded(raw.reshape(-1, 8, 8), 3),
+            "labels": np.asarray(data.y_test[:DIGITS_SHOWN]).tolist(),
+            "answers": np.asarray(network.predict(data.x(raw))).tolist()}
+
+
 def points_json(data: PlaygroundData) -> dict:
     test = data.raw_test is not None
     return {"points": _rounded(data.raw_train), "labels": np.asarray(data.y_train).tolist(),

@@ -196,10 +196,21 @@ function render(state, force = false) {
     (state.config.speed ? ` at ${state.config.speed} per second` : "");
   renderScores(state);
   if (state.error) showError(state.error);
-  if (!trace) drawNetwork(diagramOf(state), null);
   drawCurves(state.history);
-  drawMap(state);
   drawDials(state.dials);
+  drawPictures(state);
+}
+
+// the diagram and the maps are the costly part: while training they are drawn at most every 400 ms, and the
+// last state is always drawn
+let lastPictures = 0, picturesLater = null;
+function drawPictures(state) {
+  clearTimeout(picturesLater);
+  const wait = 400 - (performance.now() - lastPictures);
+  if (state.running && wait > 0) { picturesLater = setTimeout(() => drawPictures(snap), wait); return; }
+  lastPictures = performance.now();
+  if (!trace) drawNetwork(diagramOf(state), null);
+  drawMap(state);
 }
 
 function renderScores(state) {
@@ -234,10 +245,18 @@ function layout(sizes, width, roomy) {
 }
 
 function showInfo(text) { $("hover").textContent = text; }
-function interactive(node, text, onTap) {
-  node.addEventListener("mouseenter", () => showInfo(text));
-  node.addEventListener("click", () => { showInfo(text); if (onTap) onTap(); });
-  node.appendChild(el("svg:title", {}, text));
+// one listener for the whole drawing (hundreds of units and weights): a hover or a tap shows a part's text,
+// and a tap on a weight or a bias puts it on the dial
+function interactive(node, text, onTap) { node.info = text; node.tap = onTap; }
+function wireDiagram() {
+  const svg = $("network");
+  svg.addEventListener("mouseenter", (e) => { if (e.target.info) showInfo(e.target.info); }, true);
+  svg.addEventListener("mouseover", (e) => { if (e.target.info) showInfo(e.target.info); });
+  svg.addEventListener("click", (e) => {
+    if (!e.target.info) return;
+    showInfo(e.target.info);
+    if (e.target.tap) e.target.tap();
+  });
 }
 
 function drawNetwork(model, overlay) {
@@ -340,15 +359,14 @@ function classColourAt(classes, i, j, discrete) {
 
 function drawMap(state) {
   const canvas = $("boundary"), ctx = canvas.getContext("2d");
-  const map = state.map;
-  canvas.hidden = !map;
+  const map = state.map || { kind: "images", images: [] };
+  canvas.hidden = map.kind === "images";
   $("units").replaceChildren();
   $("legend").replaceChildren();
-  if (!map) {
+  $("digits").replaceChildren();
+  if (map.kind === "images") {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    $("map-title").textContent = "";
-    $("boundary-note").textContent = `${state.config.dataset} has ${state.sizes[0]} inputs: there is no plane to draw; ` +
-      "the learning panel shows how the network does";
+    drawDigits(map);
     return;
   }
   canvas.width = 300; canvas.height = 300;
@@ -401,6 +419,22 @@ function drawCurve(ctx, state, map) {
   $("map-title").textContent = "(regression)";
   $("boundary-note").textContent = "black line: the network's ŷ over x1; blue dots: training samples" +
     ($("show-test").checked ? "; orange: test samples" : "");
+}
+
+// digits: no plane to draw; the first test images with the network's answers instead
+function drawDigits(map) {
+  if (!map.images.length) return;
+  $("map-title").textContent = "(test digits)";
+  $("boundary-note").textContent = `digits has ${map.images[0].length * map.images[0][0].length} inputs: there ` +
+    "is no plane to draw; here are the first test digits with the network's answers (✓ right, ✗ wrong)";
+  $("digits").replaceChildren(...map.images.map((image, i) => {
+    const figure = el("figure"), small = el("canvas");
+    heatImage(small, image.length, (a, b) => mix([0, 0, 0], image[image.length - 1 - a][b]));
+    const right = map.answers[i] === map.labels[i];
+    figure.append(small, el("figcaption", { class: right ? "right" : "wrong" },
+                            `${map.labels[i]} → ${map.answers[i]} ${right ? "✓" : "✗"}`));
+    return figure;
+  }));
 }
 
 function drawUnitMaps(state, map) {
@@ -842,6 +876,7 @@ async function init() {
   loadFromUrl();
   buildLayerButtons();
   wire();
+  wireDiagram();
   $("noise-value").textContent = $("noise").value; $("test-value").textContent = `${$("test").value}%`;
   await newSession();
   saveToUrl();
