@@ -361,6 +361,7 @@ function drawMap(state) {
   const canvas = $("boundary"), ctx = canvas.getContext("2d");
   const map = state.map || { kind: "images", images: [] };
   canvas.hidden = map.kind === "images";
+  document.querySelector(".map-options").hidden = map.kind === "images";
   $("units").replaceChildren();
   $("legend").replaceChildren();
   $("digits").replaceChildren();
