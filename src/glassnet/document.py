@@ -69,8 +69,8 @@ class Document:
             elif kind == "text":
                 out += [block[1], ""]
             else:
-                out += ["| " + " | ".join(block[1]) + " |", "|" + "---|" * len(block[1])]
-                out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in block[2]]
+                out += [_markdown_row(block[1]), "|" + "---|" * len(block[1])]
+                out += [_markdown_row(row) for row in block[2]]
                 out.append("")
         return "\n".join(out).strip("\n") + "\n"
 
@@ -106,6 +106,11 @@ class Document:
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+def _markdown_row(cells) -> str:
+    """One Markdown table row; a "|" inside a cell (as in max |∂C/∂w|) is escaped so it stays one cell."""
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
 
 def _aligned_table(headers, rows) -> list[str]:

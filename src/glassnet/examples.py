@@ -99,7 +99,8 @@ def explain_dog_breeds() -> Document:
                f"dials to turn: {net.n_weights + net.n_biases:,}"])
     rng = np.random.default_rng(0)
     image, breed = rng.uniform(0, 1, (1, 625)), np.array([3])
-    doc.text("One gradient-descent step on one random 25×25 image of class index 3 (output unit ŷ4), summarised:")
+    doc.text("One gradient-descent step on one random 25×25 image of breed 4 (class index 3; output "
+             "units are numbered from 1 as in the seeds, so its unit is ŷ4), summarised:")
     doc.extend(StepTrace(net, image, breed, 0.5).document())
     return doc
 

@@ -48,6 +48,8 @@ class Model:
     training: dict = field(default_factory=dict)
     extra_arrays: dict = field(default_factory=dict)
     extra_meta: dict = field(default_factory=dict)
+    #: the name of the column the model predicts, in the data it was trained on (None: not from a file's column)
+    target: str | None = None
 
     def prepare(self, X):
         """Raw features -> network input (checks the width, applies the stored standardisation)."""
@@ -100,6 +102,13 @@ def save_model(path: str, model: Model | Network, kind: str = "model") -> None:
     atomic_write(path, model_to_bytes(model, kind))
 
 
+def save(model: Model | Network, path: str) -> None:
+    """``glassnet.save(net, "net.npz")``: a network or a model (with its preprocessing, class labels and
+    feature names) saved as a model file; the object first, as in ``torch.save`` and ``joblib.dump``.
+    Read it back with ``glassnet.load(path)``, which returns a :class:`Model`."""
+    save_model(path, model)
+
+
 def model_to_bytes(model: Model | Network, kind: str = "model") -> bytes:
     """The model-file bytes of ``model`` (or a bare network), as :func:`save_model` writes them."""
 
@@ -110,7 +119,8 @@ def model_to_bytes(model: Model | Network, kind: str = "model") -> bytes:
         "format": FORMAT, "format_version": FORMAT_VERSION, "glassnet_version": __version__, "kind": kind,
         "network": model.network.get_config(), "task": model.network.task,
         "standardize": model.standardizer is not None, "class_labels": list(model.class_labels),
-        "feature_names": list(model.feature_names), "training": model.training, "extra": model.extra_meta,
+        "feature_names": list(model.feature_names), "target": model.target, "training": model.training,
+        "extra": model.extra_meta,
         "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in arrays.items()},
     }
     meta_bytes = json.dumps(meta, sort_keys=True, allow_nan=False).encode("utf-8")
@@ -252,6 +262,8 @@ def _check_fields(path: str, meta: dict) -> None:
             raise _bad(path, f"corrupt header: {name!r} must be a {kind.__name__}, got {type(meta[name]).__name__}")
     if any(not isinstance(label, (str, int, float, bool)) for label in meta.get("class_labels", [])):
         raise _bad(path, "corrupt header: class labels must be strings or numbers")
+    if not isinstance(meta.get("target"), (str, type(None))):
+        raise _bad(path, "corrupt header: 'target' must be a column name or null")
     layers = meta.get("network", {}).get("layers")
     if not isinstance(layers, list) or not layers or not all(isinstance(layer, dict) for layer in layers):
         raise _bad(path, "corrupt header: no list of layers")
@@ -285,7 +297,17 @@ def _build_model(path: str, meta: dict, arrays: dict) -> Model:
         standardizer = Standardizer(arrays["mean"], arrays["std"])
     extra = {name[len("extra."):]: value for name, value in arrays.items() if name.startswith("extra.")}
     return Model(network, standardizer, list(meta.get("class_labels", [])), list(meta.get("feature_names", [])),
-                 dict(meta.get("training", {})), extra, dict(meta.get("extra", {})))
+                 dict(meta.get("training", {})), extra, dict(meta.get("extra", {})), meta.get("target"))
+
+
+def is_model_file(path: str) -> bool:
+    """Whether ``path`` holds a glassnet model or checkpoint file (judged by its archive's directory only)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except Exception:  # noqa: BLE001 - anything unreadable as a zip is not a model file
+        return False
+    return {"meta.npy", "meta_sha256.npy"} <= names
 
 
 def describe(path: str) -> dict:
@@ -296,4 +318,5 @@ def describe(path: str) -> dict:
             "activations": [layer.activation.name for layer in net.layers], "cost": net.cost.name,
             "dtype": net.dtype.name, "n_weights": net.n_weights, "n_biases": net.n_biases, "task": net.task,
             "class_labels": model.class_labels, "standardize": model.standardizer is not None,
-            "n_features": net.n_inputs, "training": model.training}
+            "n_features": net.n_inputs, "feature_names": model.feature_names, "target": model.target,
+            "training": model.training}

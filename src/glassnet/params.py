@@ -123,8 +123,9 @@ class Workspace:
         self.arrays: dict = {}
 
     def array(self, owner, name: str, shape: tuple, dtype, xp=np, fill=None):
-        """The kept array for (owner, name, shape); new arrays start as ``fill`` (or undefined)."""
-        key = (id(owner), name, shape, np.dtype(dtype).char)
+        """The kept array for (owner, name, shape, dtype); new arrays start as ``fill`` (or undefined).
+        ``dtype`` is a numpy dtype object (hashed as it is: this runs several times per step)."""
+        key = (id(owner), name, shape, dtype)
         found = self.arrays.get(key)
         if found is None:
             found = self.arrays[key] = xp.empty(shape, dtype=dtype)

@@ -326,8 +326,9 @@ def _range(array) -> str:
 
 
 class UnitNames:
-    """Seed 003's names: inputs x1.., bias x0; hidden units z1.. (z<layer>_<j> with several hidden layers),
-    bias z0; outputs ŷ (ŷ1, ŷ2, ... for several)."""
+    """Seed 003's names, numbered from 1 as in the seeds: inputs x1, x2, ...; hidden units z1, z2, ...
+    (z<layer>_<j> with several hidden layers); outputs ŷ (ŷ1, ŷ2, ... for several). The bias is a unit fixed
+    at 1, named as a bias: x0 and z0 as in seed 003, z<layer>_bias with several hidden layers."""
 
     def __init__(self, sizes):
         self.sizes = list(sizes)
@@ -346,7 +347,7 @@ class UnitNames:
         """Name of the weight into unit j of ``layer`` from unit i of the layer below (i = 0: the bias unit)."""
         below = self.unit(layer - 1, i) if layer > 1 or i else "x0"
         if layer > 1 and i == 0:
-            below = "z0" if self.n_layers == 2 else f"z{layer - 1}_0"
+            below = "z0" if self.n_layers == 2 else f"z{layer - 1}_bias"
         return f"w({below}→{self.unit(layer, j)})"
 
 

@@ -1,4 +1,10 @@
-"""Evaluate a saved model: loss and accuracy on a dataset, or on the test split it was trained with."""
+"""Evaluate a saved model: loss and accuracy on a dataset, or on the test split it was trained with.
+
+Data is read through the model's contract: a CSV with a header row is matched to the model's features by
+column name, and its labels are mapped through the model's classes (a label the model does not know is an
+error that names it). Without --target, the model's own target column is used when the file has it; a CSV
+without a header row has its target in the last column.
+"""
 from __future__ import annotations
 
 from .common import add_output_flags
@@ -7,36 +13,39 @@ NAME = "evaluate"
 HELP = "loss and accuracy of a model file on data"
 EXAMPLE = """examples:
   glassnet evaluate model.npz                       # the test split of the model's own training run
+  glassnet evaluate model.npz --split all           # every row of the model's own dataset
   glassnet evaluate model.npz --dataset other.csv --target label"""
 
 
 def add_arguments(p) -> None:
     p.add_argument("model", help="a glassnet model file")
     p.add_argument("--dataset", help="dataset name or file (default: the model's own dataset)")
-    p.add_argument("--target", help="target column of a CSV/NPY file")
-    p.add_argument("--split", default="test", choices=["train", "validation", "test", "all"],
-                   help="with the model's own dataset: which split (default test)")
+    p.add_argument("--target", help="target column of a CSV/NPY file (default: the model's target column)")
+    p.add_argument("--split", choices=["train", "validation", "test", "all"],
+                   help="with the model's own dataset: which split (default: test, or train when the run held "
+                        "nothing out, as for xor)")
     add_output_flags(p)
 
 
 def run(args) -> int:
-    from .. import data
+    from ..errors import ConfigError
     from ..modelfile import load_model
-    from ..workflow import split_of
+    from ..workflow import data_for, settings_of, split_of
     from .common import emit
 
+    if args.dataset and args.split:
+        raise ConfigError("--split picks rows of the model's own dataset; with --dataset every row is used")
+    if args.target and not args.dataset:
+        raise ConfigError("--target applies to a file given with --dataset; the model's own data uses its "
+                          "stored target column")
     model = load_model(args.model)
     if args.dataset:
-        dataset = data.load_file(args.dataset, args.target) if args.target else data.load(args.dataset)
-        X, y = dataset.X, dataset.y
+        X, y = data_for(model, args.dataset, args.target)
         where = args.dataset
-    elif args.split == "all":
-        dataset = data.load(model.training["dataset"], seed=model.training.get("seed", 0),
-                            n_samples=model.training.get("n_samples"))
-        X, y, where = dataset.X, dataset.y, model.training["dataset"]
     else:
-        X, y = split_of(model, args.split)
-        where = f"{model.training.get('dataset')} ({args.split} split)"
+        split = args.split or ("test" if settings_of(model).test_fraction else "train")
+        X, y = split_of(model, split)
+        where = f"{model.training.get('dataset')} ({split} split)"
     metrics = model.evaluate(X, y)
     result = {"model": args.model, "data": where, "samples": int(X.shape[0]), **metrics}
     text = f"{where}: {X.shape[0]} samples, loss {metrics['loss']:.4f}" + (
