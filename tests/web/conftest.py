@@ -1,5 +1,7 @@
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -53,3 +55,33 @@ def browser():
                   "--disable-sync"])
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def server_process():
+    """The playground as `glassnet playground` runs it: its own process (so its memory can be measured)."""
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-c", f"from glassnet.web.server import serve; serve('127.0.0.1', {port})"])
+    deadline = time.time() + 60
+    while True:
+        assert process.poll() is None and time.time() < deadline, "the playground server did not start"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", process.pid
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def memory_kib():
+    """memory_kib(pid) -> {'VmRSS': ..., 'VmHWM': ...} in KiB."""
+    return read_memory_kib
+
+
+def read_memory_kib(pid: int) -> dict:
+    """{'VmRSS': resident now, 'VmHWM': the most it has ever been resident} of a process, in KiB (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        fields = dict(line.split(":", 1) for line in status if line.startswith(("VmRSS", "VmHWM")))
+    return {name: int(value.split()[0]) for name, value in fields.items()}

@@ -1,20 +1,23 @@
-"""Playground sessions: one network, trainer and training thread per browser tab.
+"""Playground sessions: one network and trainer per browser tab, trained in short chunks (see lifetime.py).
 
 Everything here is library code the server calls; the math is the engine's (never re-implemented in the page).
 """
 from __future__ import annotations
 
+import io
 import os
+import secrets
 import tempfile
 import threading
 import time
 import uuid
+import zipfile
 
 import numpy as np
 
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
-from ..errors import ConfigError, GlassnetError
+from ..errors import ConfigError, GlassnetError, ModelFileError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
 from ..optimizers import OPTIMIZERS, get_optimizer
@@ -25,10 +28,12 @@ from .teaching import (DATASETS, FEATURES, NOISY, REGISTRY, TRUTH_TABLES, Dial, 
 
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64,
           "noise": 0.5, "l2": 1.0, "l1": 1.0, "speed": 1000}
-IDLE_SECONDS = 20 * 60     # a session nobody has touched for this long is deleted
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
+PAUSE_SECONDS = 0.005      # training runs this long at most between two looks at the running flag
 HISTORY_KEPT = 8000        # past this many epochs the history keeps every other one (the whole run, thinned)
-STEPS_PER_CHUNK = 4        # training steps between checks of pause and the 50 ms publishing deadline
+MAX_UPLOAD_BYTES = 4 * 2 ** 20     # a model file the page may upload (the largest playground network is ~0.3 MB)
+MAX_UNPACKED_BYTES = 8 * 2 ** 20   # ... and what its entries may unpack to together
+MAX_UPLOAD_ENTRIES = 64
 #: settings that change live, keeping the network; any other change builds a new network
 LIVE = ("learning_rate", "optimizer", "batch_size", "l2", "l1", "speed")
 
@@ -108,15 +113,19 @@ def parse_config(config) -> dict:
 class Session:
     """A network being trained for one tab."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, wake=None):
         self.id = uuid.uuid4().hex
+        self.token = secrets.token_urlsafe(24)  # the page sends it with every change; never put in a URL
         self.config = parse_config(config)
         self.lock = threading.RLock()
         self.running = False
-        self.thread: threading.Thread | None = None
+        self.wake = wake or (lambda: None)     # tells the training worker this session wants to run
         self.version = 0
         self.touched = time.monotonic()
+        self.client, self.released_at = "local", None
         self.error: str | None = None
+        self.step_seconds = 1e-3  # how long one training step takes here (a running estimate)
+        self.next_step_at = 0.0   # at a set speed: when the next step is due
         self.reset()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
@@ -141,6 +150,7 @@ class Session:
             self.bump()
 
     def _new_trainer(self) -> None:
+        """A trainer with its run begun: the worker's chunks go on with it (begin checks the data once)."""
         c = self.config
         self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
         self.trainer.begin(self.X, self.y, validation_data=self.validation)
@@ -158,7 +168,10 @@ class Session:
             self.trainer.batch_size = min(live["batch_size"], len(self.X))
             self.network.l2, self.network.l1 = live["l2"], live["l1"]
             self.config.update(live)
+            self.next_step_at = 0.0  # a new speed counts from now
             self.bump()
+        if self.running:
+            self.wake()  # a sleeping worker (waiting for a slow speed's next step) takes the new speed at once
 
     def bump(self) -> None:
         """A new state to publish (training is not activity: only requests from the page touch a session)."""
@@ -166,40 +179,61 @@ class Session:
 
     def start(self) -> None:
         with self.lock:
-            if self.running:
-                return
-            self.running = True
-            self.thread = threading.Thread(target=self._train_loop, name=f"glassnet-{self.id[:8]}", daemon=True)
-            self.thread.start()
+            if not self.running:
+                self.running, self.error = True, None
+                self.bump()
+        self.wake()
 
     def pause(self) -> None:
-        self.running = False
-        thread = self.thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
-        self.thread = None
+        """Stop training; returns once the steps in progress (about PAUSE_SECONDS) have finished."""
+        was_running, self.running = self.running, False  # the chunk in progress stops at its next look
+        with self.lock:  # ... and holds the lock until then
+            if was_running:
+                self.bump()
 
-    def _train_loop(self) -> None:
-        """Train through the trainer's own loop in chunks of about 50 ms (or one step per tick at a set speed
-        in steps per second), publishing a new version after each chunk."""
-        while self.running:
+    def train_chunk(self, seconds: float) -> float:
+        """Train for about ``seconds``: whole steps through ``Trainer.train(max_steps=...)``, a few
+        milliseconds' worth at a time so a pause waits for no more than that; an epoch may stop part way
+        and go on at the next chunk. At a set speed (steps per second) only the steps now due are taken.
+        Called by the training worker only; it holds the session's lock, so nothing sees a half-made step.
+        Returns how many seconds until this session has work again (0: at once)."""
+        with self.lock:
+            if not self.running:
+                return 0.0
             if time.monotonic() - self.touched > UNWATCHED_SECONDS:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
-                break
-            speed = self.config["speed"]
-            with self.lock:
-                deadline = time.monotonic() + 0.05
-                try:
-                    while self.running:
-                        self.trainer.train(max_steps=1 if speed else STEPS_PER_CHUNK)
-                        self.steps += 1 if speed else STEPS_PER_CHUNK
-                        if speed or time.monotonic() >= deadline:
-                            break
-                    thin_history(self.trainer.history)
-                except GlassnetError as exc:
-                    self.error, self.running = str(exc), False
                 self.bump()
-            time.sleep(1 / speed if speed else 0.005)
+                return 0.0
+            speed = self.config["speed"]
+            due = self.steps_due(speed) if speed else None
+            if due == 0:
+                return self.next_step_at - time.monotonic()
+            deadline = time.monotonic() + seconds
+            try:
+                while self.running and (now := time.monotonic()) < deadline and due != 0:
+                    steps = max(1, int(min(deadline - now, PAUSE_SECONDS) / self.step_seconds))
+                    steps = steps if due is None else min(steps, due)
+                    self.trainer.train(max_steps=steps)
+                    self.steps += steps
+                    due = None if due is None else due - steps
+                    self.step_seconds = 0.5 * self.step_seconds + 0.5 * (time.monotonic() - now) / steps
+                thin_history(self.trainer.history)
+            except GlassnetError as exc:
+                self.error, self.running = str(exc), False
+            self.bump()
+            return 0.0 if not speed else max(0.0, self.next_step_at - time.monotonic())
+
+    def steps_due(self, speed: int) -> int:
+        """At ``speed`` steps per second: how many steps are due now (each one books the next's time). A
+        session that fell more than a second behind (a pause, a busy machine) starts counting afresh."""
+        now = time.monotonic()
+        if now - self.next_step_at > 1.0:
+            self.next_step_at = now
+        if now < self.next_step_at:
+            return 0
+        due = int((now - self.next_step_at) * speed) + 1
+        self.next_step_at += due / speed
+        return due
 
     # ---- what the page shows -----------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -280,19 +314,8 @@ class Session:
             return model_to_bytes(Model(self.network.copy(), None, labels, names, {"playground": self.config}))
 
     def load_bytes(self, content: bytes) -> None:
-        if len(content) > 64 * 2 ** 20:
-            raise ConfigError("model file too large for the playground (64 MB at most)")
+        model = read_uploaded_model(content)
         self.pause()
-        folder = tempfile.mkdtemp(prefix="glassnet-")
-        path = os.path.join(folder, "upload.npz")
-        try:
-            with open(path, "wb") as handle:
-                handle.write(content)
-            model = load_model(path)
-        finally:
-            if os.path.exists(path):
-                os.unlink(path)
-            os.rmdir(folder)
         with self.lock:
             if model.network.n_inputs != self.X.shape[1] or model.network.n_outputs != self.network.n_outputs:
                 raise ConfigError(f"this model has {model.network.n_inputs} inputs and {model.network.n_outputs} "
@@ -319,45 +342,42 @@ def thin_history(history) -> None:
             values[:] = values[::2]
 
 
-class SessionStore:
-    """All live sessions, with an idle timeout and a cap on their number."""
+UPLOAD_NAME = "the uploaded model file"
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS, limit: int = LIMITS["sessions"]):
-        self.sessions: dict[str, Session] = {}
-        self.idle_seconds, self.limit = idle_seconds, limit
-        self.lock = threading.Lock()
 
-    def create(self, config) -> Session:
-        self.clean()
-        with self.lock:
-            if len(self.sessions) >= self.limit:
-                raise OverflowError(f"too many playground sessions ({self.limit}); close a tab or try later")
-        session = Session(config)
-        with self.lock:
-            self.sessions[session.id] = session
-        return session
+def read_uploaded_model(content: bytes) -> Model:
+    """Load a model file sent by the page through the hardened loader; errors name no server path.
 
-    def get(self, session_id: str) -> Session | None:
-        session = self.sessions.get(session_id)
-        if session is not None:
-            session.touched = time.monotonic()
-        return session
+    The bytes go to a private temporary folder (the loader reads files), which is removed afterwards.
+    Anything the loader did not foresee in a hostile file is still a ModelFileError, never a crash.
+    """
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ModelFileError(f"{UPLOAD_NAME} is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB")
+    check_upload_archive(content)
+    with tempfile.TemporaryDirectory(prefix="glassnet-upload-") as folder:
+        path = os.path.join(folder, "model.npz")
+        with open(path, "wb") as handle:
+            handle.write(content)
+        try:
+            return load_model(path)
+        except GlassnetError as exc:
+            raise ModelFileError(str(exc).replace(path, UPLOAD_NAME)) from None
+        except (LookupError, ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+            raise ModelFileError(f"{UPLOAD_NAME} is malformed ({type(exc).__name__})") from None
 
-    def remove(self, session_id: str) -> bool:
-        with self.lock:
-            session = self.sessions.pop(session_id, None)
-        if session is not None:
-            session.pause()
-        return session is not None
 
-    def clean(self) -> int:
-        """Drop sessions idle for longer than ``idle_seconds``; returns how many."""
-        now = time.monotonic()
-        stale = [sid for sid, s in list(self.sessions.items()) if now - s.touched > self.idle_seconds]
-        for sid in stale:
-            self.remove(sid)
-        return len(stale)
-
-    def close(self) -> None:
-        for sid in list(self.sessions):
-            self.remove(sid)
+def check_upload_archive(content: bytes) -> None:
+    """Refuse, before anything is unpacked, an archive whose entries would unpack to more than a playground
+    network can need (the loader's own caps are sized for models of any size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except Exception:  # not a zip at all: the loader says so in its own words
+        return
+    if len(entries) > MAX_UPLOAD_ENTRIES:
+        raise ModelFileError(f"{UPLOAD_NAME} holds {len(entries):,} entries; a playground model has at most "
+                             f"{MAX_UPLOAD_ENTRIES}")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ModelFileError(f"{UPLOAD_NAME} would unpack to {unpacked:,} bytes; a playground model needs at "
+                             f"most {MAX_UNPACKED_BYTES:,}")

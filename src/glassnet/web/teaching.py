@@ -37,6 +37,10 @@ UNIT_GRID = 16              # per-hidden-unit heat map resolution
 UNITS_DRAWN = 16            # units per layer drawn (and sent) for the diagram and the unit maps
 CURVE_POINTS = 120          # the regression curve's resolution
 HISTORY_POINTS = 400        # the learning curves are downsampled to at most this many points
+SNAPSHOT_WEIGHTS = 5000     # a step-through of a network up to this many weights sends every weight ...
+STEP_UNITS = 16             # ... a larger one each layer's first 16 x 16 (the units the diagram draws)
+STEP_ROWS = 8               # a step-through sends at least the batch's first 8 rows ...
+STEP_VALUES = 16_384        # ... and more, up to this many per-sample numbers (every row of small batches)
 
 
 def default_features(dataset: str) -> list[str]:
@@ -209,20 +213,36 @@ def _array(a) -> list | None:
 
 
 def trace_json(trace: StepTrace, applied: list, cost_after_applied: float, optimizer: str) -> dict:
-    """Every number of a traced step as plain JSON lists (floats round-trip exactly through JSON).
+    """The numbers of a traced step as plain JSON lists (floats round-trip exactly through JSON).
 
     ``applied``: each layer's (W, b) after the optimizer's real update; for plain SGD they equal W_new, b_new.
+    The answer stays bounded whatever the batch or network: per-sample arrays carry the batch's first rows,
+    as many as STEP_VALUES numbers allow (at least STEP_ROWS; every row of the page's usual batches), and a
+    network of more than SNAPSHOT_WEIGHTS weights sends each layer's first STEP_UNITS units (the units the
+    diagram draws) with norms of the whole matrices (every number of 6 x 64 units at batch 10,000 would be
+    hundreds of megabytes).
     """
+    whole = sum(r.W.size for r in trace.layers) <= SNAPSHOT_WEIGHTS
+    units = slice(None) if whole else slice(0, STEP_UNITS)
+    cut = lambda a: None if a is None else np.asarray(a)[:, units]  # noqa: E731 (per-sample: rows x units)
+    per_row = cut(trace.x).shape[1] + cut(trace.y).shape[1] + sum(
+        cut(r.x).shape[1] + 5 * cut(r.z).shape[1] for r in trace.layers)
+    rows = min(trace.n_samples, max(STEP_ROWS, STEP_VALUES // per_row))
+    first = lambda a: _array(None if a is None else cut(a)[:rows])  # noqa: E731
+    square = lambda a: _array(np.asarray(a)[units, units])  # noqa: E731
     return {"learning_rate": trace.learning_rate, "cost_before": trace.cost_before, "cost_after": trace.cost_after,
             "cost_after_applied": cost_after_applied, "optimizer": optimizer, "n_samples": trace.n_samples,
+            "rows_shown": rows, "batch_rows": trace.n_samples,
+            "weights_shown": "all" if whole else f"the first {STEP_UNITS} x {STEP_UNITS} of each layer",
             "cost": trace.cost_name, "cost_formula": trace.cost_formula, "fused": bool(trace.fused), "l2": trace.l2,
-            "l1": trace.l1,
-            "x": _array(trace.x), "y": _array(trace.y),
-            "layers": [{"index": r.index, "activation": r.activation, "x": _array(r.x), "a": _array(r.a),
-                        "z": _array(r.z), "grad_z": _array(r.grad_z), "fprime": _array(r.fprime),
-                        "delta": _array(r.delta), "W": _array(r.W), "b": _array(r.b), "grad_W": _array(r.grad_W),
-                        "grad_b": _array(r.grad_b), "W_new": _array(r.W_new), "b_new": _array(r.b_new),
-                        "W_applied": _array(W), "b_applied": _array(b)}
+            "l1": trace.l1, "x": first(trace.x), "y": first(trace.y),
+            "layers": [{"index": r.index, "activation": r.activation, "x": first(r.x), "a": first(r.a),
+                        "z": first(r.z), "grad_z": first(r.grad_z), "fprime": first(r.fprime),
+                        "delta": first(r.delta), "W": square(r.W), "b": _array(r.b[units]),
+                        "grad_W": square(r.grad_W), "grad_b": _array(r.grad_b[units]), "W_new": square(r.W_new),
+                        "b_new": _array(r.b_new[units]), "W_applied": square(W), "b_applied": _array(b[units]),
+                        "norms": {"W": float(np.linalg.norm(r.W)), "grad_W": float(np.linalg.norm(r.grad_W)),
+                                  "W_new": float(np.linalg.norm(r.W_new))}}
                        for r, (W, b) in zip(trace.layers, applied)],
             "dials": [dial_json(d) for d in trace.dials(8)]}
 

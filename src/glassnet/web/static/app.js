@@ -8,7 +8,7 @@ const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5
 const L2_VALUES = [0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
 const SPEEDS = [[0, "full speed"], [100, "100 steps/s"], [20, "20 steps/s"], [5, "5 steps/s"], [1, "1 step/s"]];
 const PAGE_ROWS = 20;
-let options = null, session = null, events = null, snap = null;
+let options = null, session = null, token = "", events = null, snap = null;
 let trace = null, stages = [], stageIndex = 0, page = 0, dialTarget = null, dialBusy = false, dialQueued = null;
 
 // ---- numbers -------------------------------------------------------------------------------------------
@@ -31,8 +31,9 @@ function el(tag, attributes = {}, text = "") {
   return node;
 }
 
-async function api(path, init = {}) {
-  const response = await fetch(path, init);
+async function api(path, init = {}, key = token) {
+  // every change carries the session's token (the server refuses changes without it)
+  const response = await fetch(path, { ...init, headers: { ...init.headers, "X-Glassnet-Token": key } });
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) throw new Error(body?.error || `${response.status} ${response.statusText}`);
   return body;
@@ -140,10 +141,9 @@ async function newSession() {
   const ticket = ++creating;
   try {
     const created = await post("/api/sessions", settings());
-    if (ticket !== creating) { fetch(`/api/sessions/${created.id}`, { method: "DELETE" }); return false; }
-    if (session) fetch(`/api/sessions/${session}`, { method: "DELETE" });
-    session = created.id;
-    document.body.dataset.session = session;
+    if (ticket !== creating) { discard(created.id, created.token); return false; }
+    if (session) discard(session, token);
+    adopt(created);
     showInfo("hover or tap a unit or a weight to read it; tap a weight to put it on the dial");
     snap = null;
     clearTrace();
@@ -167,6 +167,25 @@ function describeLive() {
   const s = liveSettings();
   return `α = ${s.learning_rate}, ${s.optimizer}, batch ${s.batch_size}, L2 ${s.l2}, L1 ${s.l1}, ` +
          (s.speed ? `${s.speed} steps/s` : "full speed");
+}
+
+function discard(id, key) {  // a session this tab no longer shows (its own token, not this tab's current one)
+  api(`/api/sessions/${id}`, { method: "DELETE" }, key).catch(() => {});
+}
+
+function adopt(state) {  // this tab's session; kept in sessionStorage so a reload takes it back
+  session = state.id; token = state.token || token;
+  document.body.dataset.session = session;
+  sessionStorage.setItem("glassnet-session", JSON.stringify({ id: session, token }));
+}
+
+async function resume() {  // after a reload: claim the session this tab had, else start a new one
+  const kept = JSON.parse(sessionStorage.getItem("glassnet-session") || "null");
+  if (!kept) return newSession();
+  token = kept.token;
+  let state;
+  try { state = await api(`/api/sessions/${kept.id}/claim`, { method: "POST" }); } catch (e) { token = ""; return newSession(); }
+  adopt(state); listen(); render(state);
 }
 
 function listen() {
@@ -584,7 +603,9 @@ async function stepThrough() {
   stages.push({ kind: "cost", title: "cost" });
   for (let k = L - 1; k >= 0; k--) stages.push({ kind: "backward", layer: k, title: `δ of layer ${k + 1}` });
   stages.push({ kind: "update", title: "gradients and update" });
-  $("sample").replaceChildren(new Option(`the whole batch (${trace.n_samples})`, "all"),
+  const partial = trace.rows_shown < trace.n_samples;  // a large batch: the server sent its first rows
+  $("sample").replaceChildren(new Option(partial ? `the batch's first ${trace.rows_shown} of ${trace.n_samples}` :
+                                                   `the whole batch (${trace.n_samples})`, "all"),
     ...trace.x.map((_, s) => new Option(`sample ${s + 1}`, String(s))));
   $("sample").value = trace.n_samples > 1 ? "all" : "0";
   $("sample").disabled = false;
@@ -615,7 +636,9 @@ function showStage() {
   $("prev-stage").disabled = stageIndex === 0;
   $("step-summary").innerHTML = `batch of <b id="batch-size">${trace.n_samples}</b> sample(s), α = ${trace.learning_rate}, ` +
     `${trace.optimizer}; cost on this batch <b id="cost-before" data-value="${trace.cost_before}">${fmt(trace.cost_before, 10)}</b>` +
-    (stage.kind === "update" ? ` → <b id="cost-after" data-value="${trace.cost_after_applied}">${fmt(trace.cost_after_applied, 10)}</b>` : "");
+    (stage.kind === "update" ? ` → <b id="cost-after" data-value="${trace.cost_after_applied}">${fmt(trace.cost_after_applied, 10)}</b>` : "") +
+    (trace.rows_shown < trace.n_samples ? `; tables show the first ${trace.rows_shown} samples` : "") +
+    (trace.weights_shown !== "all" ? `; ${trace.weights_shown} (sums run over every unit)` : "");
 }
 
 // the diagram during a step shows the weights the stage used: the old ones until the update, then the new ones
@@ -868,7 +891,10 @@ function wire() {
   $("download").onclick = (e) => { if (!session) { e.preventDefault(); return; } $("download").href = `/api/sessions/${session}/model`; };
   $("upload").onchange = (e) => { if (e.target.files.length) upload(e.target.files[0]); };
   window.addEventListener("resize", () => { if (snap) { if (trace) showStage(); else drawNetwork(diagramOf(snap), null); drawCurves(snap.history); } });
-  window.addEventListener("beforeunload", () => { if (session) navigator.sendBeacon?.(`/api/sessions/${session}/pause`); });
+  // the page going away releases its session; a reload (sessionStorage) or a return from the back-forward
+  // cache claims it back
+  window.addEventListener("pagehide", () => { if (session) navigator.sendBeacon(`/api/sessions/${session}/release`, token); });
+  window.addEventListener("pageshow", (e) => { if (e.persisted && session) api(`/api/sessions/${session}/claim`, { method: "POST" }).catch(() => newSession()); });
 }
 
 async function init() {
@@ -879,7 +905,7 @@ async function init() {
   wire();
   wireDiagram();
   $("noise-value").textContent = $("noise").value; $("test-value").textContent = `${$("test").value}%`;
-  await newSession();
+  await resume();
   saveToUrl();
 }
 init().catch((e) => showError(e.message));
