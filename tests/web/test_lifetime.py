@@ -161,3 +161,21 @@ def test_a_failing_session_does_not_stop_the_others():
     assert healthy.running and healthy.trainer.epoch >= 5
     assert not broken.running and "internal error (RuntimeError: boom)" in broken.error
     store.close()
+
+
+def test_a_session_at_a_set_speed_takes_only_the_steps_due_at_its_turn():
+    """The shared worker honours the speed control: at 1 step per second a turn takes one step, and the next
+    turn within the second takes none and says how long until the next is due; at full speed a 20 ms turn
+    takes whole steps until its time is up."""
+    store = SessionStore()
+    paced = store.create({"dataset": "moons", "hidden": [4], "speed": 1})
+    paced.running = True  # as start() does, without waking the worker: the turns here are the test's own
+    assert paced.train_chunk(0.02) > 0.5 and paced.steps == 1
+    assert paced.train_chunk(0.02) > 0.5 and paced.steps == 1
+    assert paced.trainer.optimizer.t == 1  # one real optimizer step, no more
+    paced.running = False  # (a running session's speed change wakes the worker; these turns stay the test's)
+    paced.change({"speed": 0})
+    paced.running, full = True, paced.steps
+    assert paced.train_chunk(0.02) == 0 and paced.steps > full
+    assert paced.trainer.optimizer.t == paced.steps
+    store.close()
