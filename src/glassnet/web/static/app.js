@@ -185,7 +185,12 @@ async function resume() {  // after a reload: claim the session this tab had, el
   token = kept.token;
   let state;
   try { state = await api(`/api/sessions/${kept.id}/claim`, { method: "POST" }); } catch (e) { token = ""; return newSession(); }
-  adopt(state); listen(); render(state);
+  adopt(state);
+  // the address may ask for other settings than the kept session has (a new address in the same tab): then
+  // the controls shown win and the kept session goes
+  const wanted = settings();
+  if (Object.keys(wanted).some((k) => JSON.stringify(wanted[k]) !== JSON.stringify(state.config[k]))) return newSession();
+  listen(); render(state);
 }
 
 function listen() {
