@@ -78,6 +78,7 @@ CONSTRAINTS: dict[str, Interval] = {
     "n_in": POSITIVE_INT,
     "n_out": POSITIVE_INT,
     "l2": NON_NEGATIVE,
+    "l1": NON_NEGATIVE,
     "seed": Interval(int, 0, 2 ** 63 - 1, allow_none=True),
     "leaky_relu_alpha": UNIT_OPEN,
     # training

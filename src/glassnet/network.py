@@ -54,6 +54,8 @@ class Network:
         Glorot otherwise.
     l2 : float
         L2 penalty on the weights (not biases); the objective becomes C + (l2/2) Σ_l ‖W_l‖².
+    l1 : float
+        L1 penalty on the weights (not biases); adds l1 Σ_l Σ |W_l| to the objective.
     seed : int, optional
         Seed of the network's ``numpy.random.Generator`` (initial weights and shuffling).
     dtype : {"float64", "float32"}
@@ -63,7 +65,7 @@ class Network:
 
     def __init__(self, layers: Sequence, activation="sigmoid", output=None, cost=None, weight_init="auto",
                  bias_init="zeros", l2: float = 0.0, seed: int | None = None, dtype="float64",
-                 device: str = "cpu"):
+                 device: str = "cpu", l1: float = 0.0):
         self.dtype = np.dtype(dtype) if not isinstance(dtype, np.dtype) else dtype
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -73,6 +75,7 @@ class Network:
         self.cost: Cost = default_cost_for(self.output_activation) if cost is None else get_cost(cost)
         self.cost.check_output(self.output_activation)
         self.l2 = check("l2", l2)
+        self.l1 = check("l1", l1)
         self.device = "cpu"
         self._build_store(np)
         for layer in self.layers:
@@ -207,7 +210,7 @@ class Network:
 
     def loss_and_grad(self, x, y, sample_weight=None, workspace: Workspace | None = None,
                       checked: bool = False) -> float:
-        """Forward, cost and backward on a batch: returns the cost C (plus the L2 penalty) and leaves
+        """Forward, cost and backward on a batch: returns the cost C (plus the L2 and L1 penalties) and leaves
         dC/dW and dC/db of every layer in the parameter store's gradients (``self.params.grad_weights``,
         ``grad_biases``; each layer's ``grad_W``/``grad_b`` are views of them).
 
@@ -239,12 +242,12 @@ class Network:
         return self.layers[-1].z
 
     def cost_of_last_forward(self, y, sample_weight=None) -> float:
-        """The cost of the last forward pass against targets ``y`` (plus the L2 penalty).
+        """The cost of the last forward pass against targets ``y`` (plus the L2 and L1 penalties).
 
         With ``sample_weight: (n_samples,)`` the mean over samples is the weighted mean Σ w c / Σ w.
         """
         last = self.layers[-1]
-        return self._cost_of(last.a, last.z, y, sample_weight) + self.l2_penalty()
+        return self._cost_of(last.a, last.z, y, sample_weight) + self.penalty()
 
     def _cost_of(self, a, z, y, sample_weight=None) -> float:
         """The cost (without L2) of output weighted sums ``a`` and activations ``z`` against ``y``."""
@@ -252,6 +255,16 @@ class Network:
         if sample_weight is None:
             return float(total(per) / y.shape[0])
         return float(total(per * sample_weight) / total(sample_weight))
+
+    def penalty(self) -> float:
+        """The regularisation added to the cost: (l2/2) Σ‖W‖² + l1 Σ|W| over every weight (not biases)."""
+        return self.l2_penalty() + self.l1_penalty()
+
+    def l1_penalty(self) -> float:
+        """l1 Σ_l Σ |W_l| — zero unless ``l1`` is set; its gradient l1 · sign(W) is added in the backward pass."""
+        if not self.l1:
+            return 0.0
+        return self.l1 * sum(float(total(self.xp.abs(group.values))) for group in self.params.groups if group.decay)
 
     def l2_penalty(self) -> float:
         """(l2/2) Σ_l ‖W_l‖² — zero unless ``l2`` is set. Biases are not penalised."""
@@ -282,9 +295,14 @@ class Network:
                     scratch = None if workspace is None else workspace.array(self, "l2", group.values.shape,
                                                                              self.dtype, self.xp)
                     axpy(self.l2, group.values, group.grads, scratch)
+        if self.l1:
+            # d/dW of l1 Σ|W| = l1 · sign(W) (the subgradient 0 at W = 0), on the decayed groups (weights)
+            for group in self.params.groups:
+                if group.decay:
+                    group.grads += self.l1 * self.xp.sign(group.values)
 
     def loss(self, x, y) -> float:
-        """The cost C on (x, y), plus the L2 penalty if set."""
+        """The cost C on (x, y), plus the L2 and L1 penalties if set."""
         x, y = self.check_xy(x, y)
         self.forward(x, checked=True)
         return self.cost_of_last_forward(y)
@@ -375,7 +393,7 @@ class Network:
             total += self._cost_of(a, z, yb) * xb.shape[0]
             if self.task == "classification":
                 n_correct += self.count_correct(z, yb)
-        result = {"loss": total / x.shape[0] + self.l2_penalty()}
+        result = {"loss": total / x.shape[0] + self.penalty()}
         if self.task == "classification":
             result["accuracy"] = n_correct / x.shape[0]
         return result
@@ -414,6 +432,7 @@ class Network:
             "layers": [layer.get_config() for layer in self.layers],
             "cost": self.cost.get_config(),
             "l2": self.l2,
+            "l1": self.l1,
             "seed": self.seed,
             "dtype": self.dtype.name,
         }
@@ -422,8 +441,8 @@ class Network:
     def from_config(cls, config: dict) -> "Network":
         """A network with the architecture of a :meth:`get_config` dict and fresh initial weights."""
         layers = [Dense.from_config(c) for c in config["layers"]]
-        return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), seed=config.get("seed"),
-                   dtype=config.get("dtype", "float64"))
+        return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), l1=config.get("l1", 0.0),
+                   seed=config.get("seed"), dtype=config.get("dtype", "float64"))
 
     def copy(self) -> "Network":
         """An independent network with the same architecture and a copy of the weights."""

@@ -76,7 +76,7 @@ class StepTrace:
         self.cost_before = network.loss_and_grad(xs, ys, checked=True)  # the engine's own step
         self.cost_name, self.cost_formula = network.cost.name, network.cost.formula
         self.fused = network.uses_fused_delta
-        self.l2 = network.l2
+        self.l2, self.l1 = network.l2, network.l1
         self.layers = self._record(network)
         self.after = self.before.copy()
         self.after.set_weights([p for r in self.layers for p in (r.W_new, r.b_new)])
@@ -164,7 +164,8 @@ class StepTrace:
         doc = Document()
         doc.heading(f"One gradient-descent step: {self.before!r}", 1)
         doc.text(f"{self.n_samples} sample(s), learning rate α = {fmt(self.learning_rate)}, cost "
-                 f"{self.cost_name}: {self.cost_formula}" + (f" + ({fmt(self.l2)}/2) Σ‖W‖²" if self.l2 else ""))
+                 f"{self.cost_name}: {self.cost_formula}" + (f" + ({fmt(self.l2)}/2) Σ‖W‖²" if self.l2 else "")
+                 + (f" + {fmt(self.l1)} Σ|W|" if self.l1 else ""))
         if self.detailed:
             self._forward_blocks(doc)
             self._cost_block(doc)
@@ -278,6 +279,7 @@ class StepTrace:
                     if self.n_samples > n_shown:
                         terms += " + …"
                     penalty = f" + {fmt(self.l2)}·{fmt(old)}" if self.l2 and i > 0 else ""
+                    penalty += f" + {fmt(self.l1)}·sign({fmt(old)})" if self.l1 and i > 0 else ""
                     lines.append(f"∂C/∂{self.names.weight(r.index, i, j + 1)} = {terms}{penalty} = {fmt(grad)};"
                                  f"  {fmt(old)} − {fmt(self.learning_rate)}·{fmt(grad)} = {fmt(new)}")
             # the same biases written as a vector b (the weights of the bias unit above)

@@ -386,7 +386,7 @@ class Trainer:
         instead of 235 thousand. The bound is used where it reads less, the exact norm elsewhere.
         """
         network = self.network
-        if network.l2:  # then grad_W = x.T @ delta + l2 · W
+        if network.l2 or network.l1:  # then grad_W = x.T @ delta + l2 · W + l1 · sign(W)
             return False
         xp, total = network.xp, _squared_norm(network.xp, grads[1])  # all biases: few numbers, exact
         for layer in network.layers:

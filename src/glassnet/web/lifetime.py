@@ -9,7 +9,9 @@ Training: one :class:`TrainingWorker` thread serves every running session in tur
 milliseconds each (``Session.train_chunk``). Python runs one thread at a time anyway (the GIL), so two
 training threads only add switching; one worker keeps the total rate of two tabs at the rate of one, and a
 session can never be trained by two threads at once. The worker waits before a chunk while the server is
-answering requests (at most YIELD_SECONDS), so answers do not share the interpreter with training.
+answering requests (at most YIELD_SECONDS), so answers do not share the interpreter with training. A session
+at a set speed (steps per second) takes only the steps due at its turn, and while no running session has a
+step due the worker sleeps instead of spinning.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ CHUNK_SECONDS = 0.02         # training time a session gets per turn
 YIELD_SECONDS = 0.05         # the longest the worker waits for answers before its next chunk
 ROUND_GAP = 0.001            # pause after each round of chunks (a lock is not fair: without it, a request
                              # waiting for a session's lock could wait for as long as the session trains)
+MAX_REST = 0.25              # the longest the worker sleeps between rounds while sessions run at a set speed
 
 
 class SessionNotFound(LookupError):
@@ -82,14 +85,29 @@ class TrainingWorker:
                         self.condition.wait(timeout=5)
                     self.woken = False
                 continue
-            for session in sessions:
-                self.make_way()
-                try:
-                    session.train_chunk(self.chunk_seconds)
-                except Exception as exc:  # a bug in one session must not stop every other session's training
-                    session.error = f"training stopped by an internal error ({type(exc).__name__}: {exc})"
-                    session.running = False
-            time.sleep(ROUND_GAP)  # the session locks stay free a moment: requests waiting for one get it
+            waits = [self.turn(session) for session in sessions]
+            # the session locks stay free a moment (requests waiting for one get it); when every session runs
+            # at a set speed with no step due yet, the worker sleeps until the first is due (a start wakes it)
+            self.rest(max(ROUND_GAP, min(waits)))
+
+    def turn(self, session) -> float:
+        """One session's chunk; returns how long until it has work again (0: at once)."""
+        self.make_way()
+        try:
+            return session.train_chunk(self.chunk_seconds) or 0.0
+        except Exception as exc:  # a bug in one session must not stop every other session's training
+            session.error = f"training stopped by an internal error ({type(exc).__name__}: {exc})"
+            session.running = False
+            return 0.0
+
+    def rest(self, seconds: float) -> None:
+        if seconds <= ROUND_GAP:
+            time.sleep(seconds)
+            return
+        with self.condition:
+            if not self.woken and not self.stopped:
+                self.condition.wait(timeout=min(seconds, MAX_REST))
+            self.woken = False
 
 
 class SessionStore:

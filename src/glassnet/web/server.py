@@ -7,7 +7,9 @@ JSON API (errors are ``{"error": message}`` with a 4xx status):
     GET    /api/sessions/{id}                snapshot
     GET    /api/sessions/{id}/events         server-sent events: a snapshot whenever it changes, <= 8 per second
     POST   /api/sessions/{id}/start|pause|reset
-    POST   /api/sessions/{id}/step           one traced gradient-descent step -> its numbers
+    POST   /api/sessions/{id}/step           one traced optimizer step -> its numbers
+    POST   /api/sessions/{id}/settings       change learning rate, optimizer, batch size, L2, L1, speed; same network
+    POST   /api/sessions/{id}/dial           {layer, kind, index, delta}: turn one weight or bias by hand
     GET    /api/sessions/{id}/model          the network as a glassnet model file
     POST   /api/sessions/{id}/model          load a model file (the request body, 4 MB at most)
     POST   /api/sessions/{id}/release        the page is going away (sendBeacon; the token is the body)
@@ -253,6 +255,18 @@ class PlaygroundAPI:
     async def step(self, request):
         return JSONResponse(await asyncio.to_thread(self.owned_session(request).step))
 
+    async def settings(self, request):
+        session = self.owned_session(request)
+        await asyncio.to_thread(session.change, await read_json(request))
+        return JSONResponse(await asyncio.to_thread(session.snapshot))
+
+    async def dial(self, request):
+        session = self.owned_session(request)
+        return JSONResponse(await asyncio.to_thread(session.turn_dial, await read_json(request)))
+
+    async def favicon(self, request):
+        return FileResponse(os.path.join(STATIC, "favicon.svg"), media_type="image/svg+xml")
+
     async def get_model(self, request):
         content = await asyncio.to_thread(self.session_of(request).model_bytes)
         return Response(content, media_type="application/octet-stream",
@@ -303,12 +317,15 @@ class PlaygroundAPI:
         one = "/api/sessions/{session_id}"
         return [
             Route("/", self.index),
+            Route("/favicon.ico", self.favicon),
             Route("/api/options", guarded(self.options)),
             Route("/api/sessions", guarded(self.create), methods=["POST"]),
             Route(one, guarded(self.snapshot), methods=["GET"]),
             Route(one, guarded(self.delete), methods=["DELETE"]),
             Route(one + "/events", guarded(self.events)),
             Route(one + "/step", guarded(self.step), methods=["POST"]),
+            Route(one + "/settings", guarded(self.settings), methods=["POST"]),
+            Route(one + "/dial", guarded(self.dial), methods=["POST"]),
             Route(one + "/model", guarded(self.get_model), methods=["GET"]),
             Route(one + "/model", guarded(self.put_model), methods=["POST"]),
             Route(one + "/release", guarded(self.release), methods=["POST"]),

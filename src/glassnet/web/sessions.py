@@ -15,39 +15,36 @@ import zipfile
 
 import numpy as np
 
-from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
-from ..datasets import DATASETS
 from ..errors import ConfigError, GlassnetError, ModelFileError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
-from ..optimizers import OPTIMIZERS
+from ..optimizers import OPTIMIZERS, get_optimizer
 from ..trace import StepTrace, UnitNames, rank_dials
 from ..training import Trainer
+from .teaching import (DATASETS, FEATURES, NOISY, REGISTRY, TRUTH_TABLES, Dial, build_data, check_features,
+                       curve_maps, diagram_json, digit_maps, dial_json, downsampled, parameter_position, plane_maps, trace_json)
 
-#: what the page offers, from the one dataset registry: the generated 2-D sets (drawn with a boundary)
-#: and the 8x8 digits
-PLAYGROUND_DATASETS = [name for name in DATASETS.names()
-                       if DATASETS.info(name)["n_features"] == 2 and DATASETS.info(name)["task"] == "classification"
-                       ] + ["digits"]
-LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64}
+LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64,
+          "noise": 0.5, "l2": 1.0, "l1": 1.0, "speed": 1000}
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
 PAUSE_SECONDS = 0.005      # training runs this long at most between two looks at the running flag
-GRID = 40           # decision-boundary resolution
-UNIT_GRID = 16      # per-hidden-unit heat map resolution
-SNAPSHOT_WEIGHTS = 5000
+HISTORY_KEPT = 8000        # past this many epochs the history keeps every other one (the whole run, thinned)
 MAX_UPLOAD_BYTES = 4 * 2 ** 20     # a model file the page may upload (the largest playground network is ~0.3 MB)
 MAX_UNPACKED_BYTES = 8 * 2 ** 20   # ... and what its entries may unpack to together
 MAX_UPLOAD_ENTRIES = 64
-STEP_UNITS = 16     # ... and, for a network too large to send whole, each layer's first 16 x 16 weights
-STEP_ROWS = 8       # a step-through answer carries the first rows of the batch (the page shows the first)
+#: settings that change live, keeping the network; any other change builds a new network
+LIVE = ("learning_rate", "optimizer", "batch_size", "l2", "l1", "speed")
 
 
 def options() -> dict:
     """What the page may choose from (straight from the registries)."""
-    return {"datasets": PLAYGROUND_DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
-            "costs": ["auto"] + COSTS.names(aliases=False), "optimizers": OPTIMIZERS.names(), "limits": LIMITS}
+    return {"datasets": DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
+            "costs": ["auto"] + COSTS.names(aliases=False), "optimizers": OPTIMIZERS.names(), "limits": LIMITS,
+            "features": {name: label for name, (label, _) in FEATURES.items()}, "live": list(LIVE),
+            "noisy": sorted(NOISY), "truth_tables": list(TRUTH_TABLES),
+            "descriptions": {name: REGISTRY.info(name)["description"] for name in DATASETS}}
 
 
 def _field(config: dict, name: str, kind, default, check=None, expected: str = ""):
@@ -63,36 +60,53 @@ def _field(config: dict, name: str, kind, default, check=None, expected: str = "
     return value
 
 
+def _number(config: dict, name: str, default: float, low: float, high: float, open_low: bool = False) -> float:
+    inside = (lambda v: low < v <= high) if open_low else (lambda v: low <= v <= high)
+    bounds = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
+    return float(_field(config, name, float, default, lambda v: np.isfinite(v) and inside(v), f"a number in {bounds}"))
+
+
+def live_settings(config: dict) -> dict:
+    """The settings that change without a new network, validated."""
+    return {
+        "optimizer": _field(config, "optimizer", str, "sgd", lambda v: v in OPTIMIZERS, f"one of {OPTIMIZERS.names()}"),
+        "learning_rate": _number(config, "learning_rate", 0.1, 0, LIMITS["learning_rate"], open_low=True),
+        "batch_size": _field(config, "batch_size", int, 32, lambda v: 1 <= v <= LIMITS["batch_size"],
+                             f"a whole number in 1..{LIMITS['batch_size']}"),
+        "l2": _number(config, "l2", 0.0, 0, LIMITS["l2"]),
+        "l1": _number(config, "l1", 0.0, 0, LIMITS["l1"]),
+        "speed": _field(config, "speed", int, 0, lambda v: 0 <= v <= LIMITS["speed"],
+                        f"steps per second, a whole number in 0..{LIMITS['speed']} (0: full speed)"),
+    }
+
+
 def parse_config(config) -> dict:
     """Validate a session's settings; every problem is a ConfigError the server answers with 400."""
     if not isinstance(config, dict):
         raise ConfigError("the request body must be a JSON object of settings")
-    unknown = set(config) - {"dataset", "hidden", "activation", "cost", "optimizer", "learning_rate", "batch_size",
-                             "seed", "samples"}
+    unknown = set(config) - {"dataset", "hidden", "activation", "cost", "seed", "samples", "noise", "test_fraction",
+                             "data_seed", "features", *LIVE}
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
-    dataset = _field(config, "dataset", str, "xor", lambda v: v in PLAYGROUND_DATASETS,
-                     f"one of {', '.join(PLAYGROUND_DATASETS)}")
+    dataset = _field(config, "dataset", str, "xor", lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}")
     hidden = config.get("hidden", [4])
     if not isinstance(hidden, list) or len(hidden) > LIMITS["layers"] or not all(
             isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= LIMITS["units"] for h in hidden):
         raise ConfigError(f"hidden must be a list of at most {LIMITS['layers']} layer sizes, each 1..{LIMITS['units']};"
                           f" got {str(hidden)[:80]}")
     return {
-        "dataset": dataset, "hidden": hidden,
+        "dataset": dataset, "hidden": hidden, "features": check_features(dataset, config.get("features")),
         "activation": _field(config, "activation", str, "tanh", lambda v: v in ACTIVATIONS and v != "softmax",
                              f"one of {', '.join(options()['activations'])}"),
         "cost": _field(config, "cost", str, "auto", lambda v: v == "auto" or v in COSTS,
                        f"one of {', '.join(options()['costs'])}"),
-        "optimizer": _field(config, "optimizer", str, "sgd", lambda v: v in OPTIMIZERS, f"one of {OPTIMIZERS.names()}"),
-        "learning_rate": float(_field(config, "learning_rate", float, 0.1,
-                                      lambda v: 0 < v <= LIMITS["learning_rate"] and np.isfinite(v),
-                                      f"a number in (0, {LIMITS['learning_rate']}]")),
-        "batch_size": _field(config, "batch_size", int, 32, lambda v: 1 <= v <= LIMITS["batch_size"],
-                             f"a whole number in 1..{LIMITS['batch_size']}"),
         "seed": _field(config, "seed", int, 0, lambda v: 0 <= v < 2 ** 32, "a whole number in 0..2^32-1"),
+        "data_seed": _field(config, "data_seed", int, 0, lambda v: 0 <= v < 2 ** 32, "a whole number in 0..2^32-1"),
         "samples": _field(config, "samples", int, 400, lambda v: 8 <= v <= LIMITS["samples"],
                           f"a whole number in 8..{LIMITS['samples']}"),
+        "noise": _number(config, "noise", 0.1, 0, LIMITS["noise"]),
+        "test_fraction": _number(config, "test_fraction", 0.3, 0.1, 0.9),
+        **live_settings(config),
     }
 
 
@@ -111,26 +125,26 @@ class Session:
         self.client, self.released_at = "local", None
         self.error: str | None = None
         self.step_seconds = 1e-3  # how long one training step takes here (a running estimate)
+        self.next_step_at = 0.0   # at a set speed: when the next step is due
         self.reset()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     def reset(self) -> None:
+        """A new network, data and trainer from the config (the page itself starts a new session for every
+        dataset or architecture change, so the controls shown are what a network is built from)."""
         self.pause()
         c = self.config
         with self.lock:
-            dataset = data_module.load(c["dataset"], seed=c["seed"], n_samples=c["samples"])
-            X = dataset.X / 16.0 if c["dataset"] == "digits" else dataset.X
-            self.dataset, self.two_d = dataset, X.shape[1] == 2
-            n_classes = max(dataset.n_classes, 2)
-            if X.shape[0] >= 40:
-                (self.X, self.y), validation, _ = data_module.split(X, dataset.y, test=0.0, validation=0.2,
-                                                                    seed=c["seed"])
-                self.validation = validation
-            else:
-                self.X, self.y, self.validation = X, dataset.y, None
+            self.data = build_data(c)
+            self.X, self.y = self.data.x(self.data.raw_train), self.data.y_train
+            self.validation = None if self.data.raw_validation is None else (
+                self.data.x(self.data.raw_validation), self.data.y_validation)
+            self.test = None if self.data.raw_test is None else (self.data.x(self.data.raw_test), self.data.y_test)
+            classify = self.data.task == "classification"
             cost = None if c["cost"] == "auto" else c["cost"]
-            self.network = Network([X.shape[1], *c["hidden"], n_classes], activation=c["activation"],
-                                   output="softmax", cost=cost, seed=c["seed"])
+            self.network = Network([self.X.shape[1], *c["hidden"], self.data.n_classes if classify else 1],
+                                   activation=c["activation"], output="softmax" if classify else "identity",
+                                   cost=cost, seed=c["seed"], l2=c["l2"], l1=c["l1"])
             self._new_trainer()
             self.error = None
             self.bump()
@@ -139,7 +153,25 @@ class Session:
         """A trainer with its run begun: the worker's chunks go on with it (begin checks the data once)."""
         c = self.config
         self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
-        self.trainer.begin(self.X, self.y, self.validation)
+        self.trainer.begin(self.X, self.y, validation_data=self.validation)
+        self.steps_traced, self.steps, self.dial = 0, 0, None
+
+    def change(self, settings) -> None:
+        """Change the live settings (learning rate, optimizer, batch size, L2, L1, speed) keeping the network."""
+        if not isinstance(settings, dict) or set(settings) - set(LIVE):
+            raise ConfigError(f"only {', '.join(LIVE)} change live; got {str(settings)[:80]}")
+        with self.lock:
+            live = live_settings({**{k: self.config[k] for k in LIVE}, **settings})
+            if live["optimizer"] != self.config["optimizer"]:
+                self.trainer.optimizer = get_optimizer(live["optimizer"])  # fresh state for the new rule
+            self.trainer.learning_rate = live["learning_rate"]
+            self.trainer.batch_size = min(live["batch_size"], len(self.X))
+            self.network.l2, self.network.l1 = live["l2"], live["l1"]
+            self.config.update(live)
+            self.next_step_at = 0.0  # a new speed counts from now
+            self.bump()
+        if self.running:
+            self.wake()  # a sleeping worker (waiting for a slow speed's next step) takes the new speed at once
 
     def bump(self) -> None:
         """A new state to publish (training is not activity: only requests from the page touch a session)."""
@@ -159,96 +191,127 @@ class Session:
             if was_running:
                 self.bump()
 
-    def train_chunk(self, seconds: float) -> None:
+    def train_chunk(self, seconds: float) -> float:
         """Train for about ``seconds``: whole steps through ``Trainer.train(max_steps=...)``, a few
         milliseconds' worth at a time so a pause waits for no more than that; an epoch may stop part way
-        and go on at the next chunk. Called by the training worker only; it holds the session's lock, so
-        nothing sees a half-made step."""
+        and go on at the next chunk. At a set speed (steps per second) only the steps now due are taken.
+        Called by the training worker only; it holds the session's lock, so nothing sees a half-made step.
+        Returns how many seconds until this session has work again (0: at once)."""
         with self.lock:
             if not self.running:
-                return
+                return 0.0
             if time.monotonic() - self.touched > UNWATCHED_SECONDS:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
                 self.bump()
-                return
+                return 0.0
+            speed = self.config["speed"]
+            due = self.steps_due(speed) if speed else None
+            if due == 0:
+                return self.next_step_at - time.monotonic()
             deadline = time.monotonic() + seconds
             try:
-                while self.running and (now := time.monotonic()) < deadline:
+                while self.running and (now := time.monotonic()) < deadline and due != 0:
                     steps = max(1, int(min(deadline - now, PAUSE_SECONDS) / self.step_seconds))
+                    steps = steps if due is None else min(steps, due)
                     self.trainer.train(max_steps=steps)
+                    self.steps += steps
+                    due = None if due is None else due - steps
                     self.step_seconds = 0.5 * self.step_seconds + 0.5 * (time.monotonic() - now) / steps
+                thin_history(self.trainer.history)
             except GlassnetError as exc:
                 self.error, self.running = str(exc), False
             self.bump()
+            return 0.0 if not speed else max(0.0, self.next_step_at - time.monotonic())
+
+    def steps_due(self, speed: int) -> int:
+        """At ``speed`` steps per second: how many steps are due now (each one books the next's time). A
+        session that fell more than a second behind (a pause, a busy machine) starts counting afresh."""
+        now = time.monotonic()
+        if now - self.next_step_at > 1.0:
+            self.next_step_at = now
+        if now < self.next_step_at:
+            return 0
+        due = int((now - self.next_step_at) * speed) + 1
+        self.next_step_at += due / speed
+        return due
 
     # ---- what the page shows -----------------------------------------------------------------------
     def snapshot(self) -> dict:
         with self.lock:
-            net, history = self.network, self.trainer.history
+            net = self.network
             out = {"id": self.id, "version": self.version, "running": self.running, "error": self.error,
-                   "config": self.config, "sizes": net.sizes, "network": repr(net),
+                   "config": self.config, "sizes": net.sizes, "network": repr(net), "task": self.data.task,
                    "activations": [layer.activation.name for layer in net.layers],
-                   "epoch": self.trainer.epoch, "n_samples": int(len(self.X)),
-                   "history": {k: getattr(history, k)[-500:] for k in ("epochs", "loss", "accuracy", "val_loss",
-                                                                      "val_accuracy")}}
-            if net.n_weights <= SNAPSHOT_WEIGHTS:
-                out["weights"] = [layer.W.tolist() for layer in net.layers]
-                out["biases"] = [layer.b.tolist() for layer in net.layers]
-                out["gradients"] = [layer.grad_W.tolist() for layer in net.layers]
-                out["bias_gradients"] = [layer.grad_b.tolist() for layer in net.layers]
-            if self.two_d:
-                out.update(self._maps())
+                   "epoch": self.trainer.epoch, "steps": self.steps, "n_samples": int(len(self.X)),
+                   "history": downsampled(self.trainer.history), "scores": self._scores(),
+                   **diagram_json(net, self.config["features"])}
+            if self.data.task == "regression":
+                out["map"] = curve_maps(net, self.data)
+            elif self.data.n_raw == 2:
+                out["map"] = plane_maps(net, self.data)
+            else:
+                out["map"] = digit_maps(net, self.data)
             out["dials"] = self._dials()
         return out
 
-    def _grid(self, resolution: int):
-        low, high = self.X.min(axis=0), self.X.max(axis=0)
-        pad = 0.15 * (high - low) + 1e-9
-        xs = np.linspace(low[0] - pad[0], high[0] + pad[0], resolution)
-        ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
-        gx, gy = np.meshgrid(xs, ys)
-        return np.c_[gx.ravel(), gy.ravel()], [float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])]
-
-    def _maps(self) -> dict:
-        net = self.network
-        grid, extent = self._grid(GRID)
-        probability = net.predict_proba(grid)[:, 1].reshape(GRID, GRID)
-        unit_grid, _ = self._grid(UNIT_GRID)
-        units = net.layers[0].predict(unit_grid) if len(net.layers) > 1 else None
-        return {"extent": extent, "boundary": np.round(probability, 4).tolist(),
-                "points": np.round(self.X, 4).tolist(), "labels": self.y.tolist(),
-                "unit_maps": None if units is None else [np.round(units[:, j].reshape(UNIT_GRID, UNIT_GRID), 4).tolist()
-                                                         for j in range(units.shape[1])]}
+    def _scores(self) -> dict:
+        """The cost (and accuracy) of the network as it is now on each split."""
+        splits = {"train": (self.X, self.y), "validation": self.validation, "test": self.test}
+        return {name: None if pair is None else self.network.evaluate(*pair) for name, pair in splits.items()}
 
     def _dials(self, top: int = 8) -> list:
         """The last batch's largest gradients, ranked as the trace ranks them."""
         layers = self.network.layers
-        if self.trainer.optimizer.t == 0:  # no step yet: no gradients to rank
+        if any(layer.grad_W is None for layer in layers):
             return []
-        return [dial_json(d) for d in rank_dials(layers, UnitNames(self.network.sizes), self.config["learning_rate"], top)]
+        names = UnitNames(self.network.sizes)
+        return [dial_json(d) for d in rank_dials(layers, names, self.config["learning_rate"], top)]
 
     # ---- step-through ------------------------------------------------------------------------------
     def step_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """The batch a step-through step uses: the first batch_size training samples, in order."""
+        """The batch the next step-through step uses: batch_size training samples in order, one batch on
+        from the last traced step (wrapping round)."""
         n = min(self.config["batch_size"], len(self.X))
-        return self.X[:n], self.y[:n]
+        rows = (self.steps_traced * n + np.arange(n)) % len(self.X)
+        return self.X[rows], self.y[rows]
 
     def step(self) -> dict:
-        """One training step with every number recorded: the engine's trace of the forward and backward pass,
-        then the trainer's real optimizer step from the gradients that pass left in the parameter store."""
+        """One real optimizer step with every number recorded: the engine traces forward and backward on the
+        batch, then the trainer applies its optimizer to exactly those gradients."""
         self.pause()
         with self.lock:
             x, y = self.step_rows()
-            trace = StepTrace(self.network, x, y, self.config["learning_rate"])
+            trace = StepTrace(self.network, x, y, self.trainer.current_learning_rate)  # leaves the gradients
             self.trainer.apply_gradients()
+            applied = [(layer.W.copy(), layer.b.copy()) for layer in self.network.layers]
+            self.steps_traced += 1
+            self.steps += 1
+            self.dial = None
             self.bump()
-            return trace_json(trace)
+            return trace_json(trace, applied, self.network.loss(x, y), self.config["optimizer"])
+
+    # ---- dials -------------------------------------------------------------------------------------
+    def turn_dial(self, request) -> dict:
+        """Set one weight or bias to its value at selection + Δw; the real and the predicted cost change."""
+        if not isinstance(request, dict):
+            raise ConfigError("a dial request is a JSON object {layer, kind, index, delta}")
+        self.pause()
+        with self.lock:
+            layer, index = parameter_position(self.network, request.get("layer"), request.get("kind"),
+                                              request.get("index"))
+            if self.dial is None or not self.dial.same(layer, request["kind"], index):
+                self.dial = Dial(self.network, self.X, self.y, layer, request["kind"], index)
+            turned = self.dial.turn(self.network, self.X, self.y, request.get("delta"))
+            self.bump()
+        return {"dial": turned, "snapshot": self.snapshot()}
 
     # ---- model files -------------------------------------------------------------------------------
     def model_bytes(self) -> bytes:
         with self.lock:
-            return model_to_bytes(Model(self.network.copy(), None, self.dataset.class_labels,
-                                        self.dataset.feature_names, {"playground": self.config}))
+            labels = [str(c) for c in range(self.data.n_classes)]
+            names = [FEATURES[f][0] for f in self.config["features"]] or \
+                [f"pixel{i + 1}" for i in range(self.X.shape[1])]
+            return model_to_bytes(Model(self.network.copy(), None, labels, names, {"playground": self.config}))
 
     def load_bytes(self, content: bytes) -> None:
         model = read_uploaded_model(content)
@@ -258,10 +321,25 @@ class Session:
                 raise ConfigError(f"this model has {model.network.n_inputs} inputs and {model.network.n_outputs} "
                                   f"outputs; the {self.config['dataset']} dataset needs {self.X.shape[1]} and "
                                   f"{self.network.n_outputs}")
+            trained_on = model.training.get("playground", {}) if isinstance(model.training, dict) else {}
+            for key in ("dataset", "features"):
+                if key in trained_on and trained_on[key] != self.config[key]:
+                    raise ConfigError(f"this model was trained in the playground with {key} {trained_on[key]!r}; "
+                                      f"this session has {self.config[key]!r}: choose that first, then load it")
             self.network = model.network
             self.config["hidden"] = model.network.sizes[1:-1]
             self._new_trainer()
             self.bump()
+
+
+def thin_history(history) -> None:
+    """Keep a long run's whole history in bounded memory: past HISTORY_KEPT epochs, drop every other one."""
+    if len(history.epochs) <= HISTORY_KEPT:
+        return
+    for name in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
+        values = getattr(history, name)
+        if len(values) == len(history.epochs):
+            values[:] = values[::2]
 
 
 UPLOAD_NAME = "the uploaded model file"
@@ -303,38 +381,3 @@ def check_upload_archive(content: bytes) -> None:
     if unpacked > MAX_UNPACKED_BYTES:
         raise ModelFileError(f"{UPLOAD_NAME} would unpack to {unpacked:,} bytes; a playground model needs at "
                              f"most {MAX_UNPACKED_BYTES:,}")
-
-
-def _array(a) -> list:
-    return np.asarray(a, dtype=float).tolist()
-
-
-def trace_json(trace: StepTrace, rows: int = STEP_ROWS) -> dict:
-    """The trace's numbers as plain JSON lists (per layer: a, z, delta, W before/after, gradients).
-
-    Per-sample arrays (x, y, a, z, delta) carry only the batch's first ``rows`` rows. A network with more
-    than SNAPSHOT_WEIGHTS weights sends each layer's first STEP_UNITS x STEP_UNITS weights (the units the
-    page draws) with norms of the whole matrices: the answer stays under ~0.3 MB, encoded in milliseconds,
-    whatever the batch size or network (every weight of 6 x 64 units took 1.6 MB and 0.3 s to encode).
-    """
-    first = slice(0, rows)
-    whole = sum(r.W.size for r in trace.layers) <= SNAPSHOT_WEIGHTS
-    units = slice(None) if whole else slice(0, STEP_UNITS)
-    return {"learning_rate": trace.learning_rate, "cost_before": trace.cost_before, "cost_after": trace.cost_after,
-            "cost": trace.cost_name, "batch_rows": int(trace.x.shape[0]), "rows_shown": min(rows, trace.x.shape[0]),
-            "weights_shown": "all" if whole else f"the first {STEP_UNITS} x {STEP_UNITS} of each layer",
-            "x": _array(trace.x[first]), "y": _array(trace.y[first]),
-            "layers": [{"index": r.index, "activation": r.activation, "a": _array(r.a[first]),
-                        "z": _array(r.z[first]), "delta": _array(r.delta[first]),
-                        "W": _array(r.W[units, units]), "b": _array(r.b[units]),
-                        "grad_W": _array(r.grad_W[units, units]), "grad_b": _array(r.grad_b[units]),
-                        "W_new": _array(r.W_new[units, units]), "b_new": _array(r.b_new[units]),
-                        "norms": {"W": float(np.linalg.norm(r.W)), "grad_W": float(np.linalg.norm(r.grad_W)),
-                                  "W_new": float(np.linalg.norm(r.W_new))}}
-                       for r in trace.layers],
-            "dials": [dial_json(d) for d in trace.dials(8)]}
-
-
-def dial_json(dial) -> dict:
-    return {"name": dial.name, "layer": dial.layer, "value": dial.value, "gradient": dial.gradient,
-            "direction": dial.direction, "step": dial.step}
