@@ -299,7 +299,8 @@ class Network:
             # d/dW of l1 Σ|W| = l1 · sign(W) (the subgradient 0 at W = 0), on the decayed groups (weights)
             for group in self.params.groups:
                 if group.decay:
-                    group.grads += self.l1 * self.xp.sign(group.values)
+                    grads = group.grads
+                    grads += self.l1 * self.xp.sign(group.values)
 
     def loss(self, x, y) -> float:
         """The cost C on (x, y), plus the L2 and L1 penalties if set."""
