@@ -107,7 +107,7 @@ def test_npz_and_npy(tmp_path):
     with pytest.raises(gn.DataError, match="target holds NaN or infinite"):
         data.load(str(tmp_path / "inf.npz"))
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(gn.DataError, match="not a readable"):
+    with pytest.raises(gn.DataError, match="dtype object are not accepted"):
         data.load(str(tmp_path / "obj.npy"))
 
 
