@@ -62,7 +62,7 @@ def test_checkpoint_holds_optimizer_state_rng_and_history(tmp_path):
         assert np.array_equal(mine["m"], theirs["m"]) and np.array_equal(mine["v"], theirs["v"])
     assert restored.network.rng.bit_generator.state == net.rng.bit_generator.state
     assert restored.history.loss == trainer.history.loss and state["progress"] is None
-    with pytest.raises(gn.ModelFileError, match="expected a checkpoint"):
+    with pytest.raises(gn.ModelFileError, match="'model' file, expected a checkpoint"):
         from glassnet.modelfile import save_model
 
         save_model(str(tmp_path / "m.npz"), net)

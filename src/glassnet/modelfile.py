@@ -604,8 +604,8 @@ def _bad(path: str, why: str) -> ModelFileError:
     return ModelFileError(f"{path}: {why}")
 
 
-def read_header(path: str, archive: NpzArchive, extra_schema=None) -> tuple[dict, bytes]:
-    """The checked header of an open model-file archive, and its bytes."""
+def read_header(path: str, archive: NpzArchive, expect_kind: str | None = None, extra_schema=None):
+    """The checked header of an open model-file archive, and its bytes: (meta, meta_bytes)."""
     if "meta" not in archive.sizes or "meta_sha256" not in archive.sizes:
         raise _bad(path, "not a glassnet model file (no glassnet header); was it written by another program?")
     if archive.sizes["meta"] > MAX_META_BYTES + MAX_NPY_HEADER or archive.sizes["meta_sha256"] > 1024:
@@ -624,6 +624,8 @@ def read_header(path: str, archive: NpzArchive, extra_schema=None) -> tuple[dict
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise _bad(path, f"written by a newer glassnet ({_shown(meta.get('glassnet_version'))}, file format "
                          f"{_shown(version)}); this glassnet reads format {FORMAT_VERSION}: upgrade glassnet to load it")
+    if expect_kind is not None and meta.get("kind") != expect_kind:
+        raise _bad(path, f"this is a {_shown(meta.get('kind'))} file, expected a {expect_kind} file")
     try:
         check_header(meta, extra_schema)
     except HeaderFieldError as exc:
@@ -642,9 +644,7 @@ def load_model(path: str, expect_kind: str | None = None, extra_schema=None) -> 
     if not os.path.isfile(path):
         raise _bad(path, "no such model file")
     with NpzArchive(path, ModelFileError, MAX_MODEL_ENTRIES, MAX_MODEL_BYTES, "a glassnet model file") as archive:
-        meta, meta_bytes = read_header(path, archive, extra_schema)
-        if expect_kind is not None and meta["kind"] != expect_kind:
-            raise _bad(path, f"this is a {meta['kind']} file, expected a {expect_kind} file")
+        meta, meta_bytes = read_header(path, archive, expect_kind, extra_schema)
         declared = meta["arrays"]
         if set(declared) != set(archive.sizes) - {"meta", "meta_sha256"}:
             raise _bad(path, "corrupt header: the arrays it lists are not the arrays in the file")

@@ -74,8 +74,23 @@ class EarlyStopping(Callback):
             raise ConfigError(f"monitor must be one of auto, loss, val_loss, accuracy, val_accuracy; got {monitor!r}")
         self.patience, self.monitor, self.min_delta = patience, monitor, float(min_delta)
         self.restore_best_weights = restore_best_weights
+        self.best, self.best_epoch, self.best_weights, self.wait = None, None, None, 0
+        self.restored = False
+
+    def get_state(self) -> dict:
+        """Where the watch stands (JSON); ``best_weights`` (arrays) are saved beside it by checkpoints."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+
+    def set_state(self, state: dict) -> None:
+        """Continue a watch saved by :meth:`get_state`, plus ``state["best_weights"]`` when it was kept (the
+        next ``on_train_begin`` keeps it)."""
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], int(state["wait"])
+        self.best_weights, self.restored = state.get("best_weights"), True
 
     def on_train_begin(self, trainer):
+        if self.restored:  # a resumed run continues the watch it had
+            self.restored = False
+            return
         self.best, self.best_epoch, self.best_weights, self.wait = None, None, None, 0
 
     def on_epoch_end(self, trainer, epoch, logs):
@@ -108,6 +123,12 @@ class TargetReached(Callback):
 
     def __init__(self, loss: float | None = None, accuracy: float | None = None):
         self.loss, self.accuracy = loss, accuracy
+
+    def get_state(self) -> dict:
+        return {}  # decided by each epoch's logs alone
+
+    def set_state(self, state: dict) -> None:
+        return None
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.loss is not None and logs["loss"] <= self.loss:
