@@ -138,6 +138,11 @@ def names() -> dict:
     return listing
 
 
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is a generated or shipped dataset (not a file)."""
+    return name in generated.GENERATED or name in SHIPPED
+
+
 #: the most samples a generated dataset may be asked for
 MAX_GENERATED_SAMPLES = 1_000_000
 
@@ -509,6 +514,9 @@ def _with_target(name, X, raw_target, task, feature_names, description) -> Datas
 
 def _check_class_count(distinct: int, n_rows: int, task: str, numeric: bool, description: str) -> None:
     """Refuse to guess classification for a target with too many distinct values (prices, identifiers)."""
+    if distinct < 2:
+        raise DataError(f"{description}: the target holds a single class; a classifier needs at least two"
+                        + ("; for numbers use --task regression" if numeric else ""))
     if distinct > MAX_CLASSES:
         raise DataError(f"{description}: the target holds {distinct:,} distinct values; a classifier of more "
                         f"than {MAX_CLASSES:,} classes is refused" + ("; for numbers use --task regression"

@@ -12,7 +12,8 @@ EXAMPLE = """examples:
 
 def add_arguments(p) -> None:
     p.add_argument("model", help="a glassnet model file")
-    p.add_argument("--dataset", help="dataset name or file (default: the model's own dataset)")
+    p.add_argument("--dataset", help="dataset name or file (default: the model's own dataset, regenerated if it is "
+                   "built in; a file it was trained on must be named here)")
     p.add_argument("--target", help="target column of a CSV/NPY file")
     p.add_argument("--split", default="test", choices=["train", "validation", "test", "all"],
                    help="with the model's own dataset: which split (default test)")
@@ -22,21 +23,15 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from .. import data
     from ..modelfile import load_model
-    from ..workflow import split_of
+    from ..workflow import evaluation_data
     from . import emit
 
     model = load_model(args.model)
     if args.dataset:
         dataset = data.load_file(args.dataset, args.target) if args.target else data.load(args.dataset)
-        X, y = dataset.X, dataset.y
-        where = args.dataset
-    elif args.split == "all":
-        dataset = data.load(model.training["dataset"], seed=model.training.get("seed", 0),
-                            n_samples=model.training.get("n_samples"))
-        X, y, where = dataset.X, dataset.y, model.training["dataset"]
-    else:
-        X, y = split_of(model, args.split)
-        where = f"{model.training.get('dataset')} ({args.split} split)"
+        X, y, where = dataset.X, dataset.y, args.dataset
+    else:  # only a built-in dataset is regenerated; a path named in the model file is never opened
+        X, y, where = evaluation_data(model, args.split)
     metrics = model.evaluate(X, y)
     result = {"model": args.model, "data": where, "samples": int(X.shape[0]), **metrics}
     text = f"{where}: {X.shape[0]} samples, loss {metrics['loss']:.4f}" + (

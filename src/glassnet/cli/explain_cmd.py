@@ -40,7 +40,11 @@ def _model_step(args):
     from ..modelfile import load_model
 
     model = load_model(args.model)
-    dataset = data.load(args.dataset or model.training.get("dataset", ""))
+    recorded = model.training.get("dataset", "")
+    if not args.dataset and not data.is_builtin(recorded):  # never open a path named inside a model file
+        raise ConfigError(f"the model records its training data as {recorded!r}, not a built-in dataset; "
+                          f"pass --dataset")
+    dataset = data.load(args.dataset or recorded)
     if not 0 <= args.sample < dataset.X.shape[0]:
         raise ConfigError(f"--sample must be in 0..{dataset.X.shape[0] - 1}, got {args.sample}")
     x = model.prepare(dataset.X[args.sample:args.sample + 1])

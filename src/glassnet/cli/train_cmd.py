@@ -51,42 +51,59 @@ def add_arguments(p) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="save the run here (every --checkpoint-every epochs and on "
                    "Ctrl-C); default on Ctrl-C: OUT.ckpt")
     p.add_argument("--checkpoint-every", type=positive_int, metavar="N", help="save a checkpoint every N epochs")
-    p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint (its settings win)")
+    p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint with its own settings "
+                   "(options that conflict with them, and changed data, are refused)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_output_flags(p)
+    p.set_defaults(**{dest: None for dest in SETTING_OPTIONS})  # TrainSettings holds the defaults
+
+
+#: command-line option -> TrainSettings field; these default to None here so that only the options given
+#: on the command line are set (TrainSettings holds the defaults) and ``--resume`` can refuse those that conflict
+SETTING_OPTIONS = {
+    "dataset": "dataset", "target": "target", "task": "task", "samples": "n_samples", "layers": "hidden",
+    "activation": "activation", "output": "output", "cost": "cost", "optimizer": "optimizer",
+    "learning_rate": "learning_rate", "batch_size": "batch_size", "epochs": "epochs", "schedule": "schedule",
+    "l2": "l2", "seed": "seed", "dtype": "dtype", "device": "device", "test_fraction": "test_fraction",
+    "validation_fraction": "validation_fraction", "early_stopping": "early_stopping",
+    "target_accuracy": "target_accuracy",
+}
+
+
+def given_settings(args) -> dict:
+    """The TrainSettings fields set by options given on the command line."""
+    given = {field: getattr(args, dest) for dest, field in SETTING_OPTIONS.items() if getattr(args, dest) is not None}
+    if args.full_batch:
+        given["batch_size"] = None
+    if args.no_standardize:
+        given["standardize"] = False
+    return given
 
 
 def run(args) -> int:
     import sys
 
     from ..errors import TrainingInterrupted
-    from ..modelfile import save_model
     from ..progress import ProgressBar
     from ..threads import limit_threads
     from ..workflow import TrainSettings, resume, train
 
+    given = given_settings(args)
     checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
-    callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
+    callbacks = [] if args.quiet else [ProgressBar(given.get("epochs", TrainSettings.epochs))]
     try:
-        if args.resume:
-            result = resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True)
-        else:
-            settings = TrainSettings(
-                dataset=args.dataset, target=args.target, task=args.task, hidden=args.layers,
-                activation=args.activation, output=args.output, cost=args.cost, optimizer=args.optimizer,
-                learning_rate=args.learning_rate, batch_size=None if args.full_batch else args.batch_size,
-                epochs=args.epochs, schedule=args.schedule, l2=args.l2, seed=args.seed, dtype=args.dtype,
-                test_fraction=args.test_fraction, validation_fraction=args.validation_fraction,
-                standardize=not args.no_standardize, early_stopping=args.early_stopping,
-                target_accuracy=args.target_accuracy, n_samples=args.samples, device=args.device)
-            with limit_threads(args.threads):
-                result = train(settings, callbacks, checkpoint, args.checkpoint_every, handle_signals=True)
+        with limit_threads(args.threads):
+            if args.resume:
+                result = resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True, out=args.out,
+                                overrides=given)
+            else:
+                result = train(TrainSettings(**given), callbacks, checkpoint, args.checkpoint_every,
+                               handle_signals=True, out=args.out)
     except TrainingInterrupted as stop:
         print(f"\nglassnet train: interrupted after epoch {stop.epoch}, batch {stop.batch}; the run is saved in "
               f"{checkpoint}.\nResume it with:  glassnet train --resume {checkpoint} --out {args.out}",
               file=sys.stderr)
         return 130
-    save_model(args.out, result.model)
     summary = {"dataset": result.dataset.summary(), "network": repr(result.model.network),
                "epochs_run": len(result.history), "stop_reason": result.history.stop_reason,
                "seconds": round(result.seconds, 3), "metrics": result.metrics, "model_file": args.out}
@@ -97,6 +114,10 @@ def run(args) -> int:
     from . import emit
 
     emit(summary, args.json, _text(summary))
+    if result.interrupted:
+        print(f"glassnet train: interrupted after training had finished; the model was saved completely to "
+              f"{args.out}", file=sys.stderr)
+        return 130
     return 0
 
 
