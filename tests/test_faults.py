@@ -263,11 +263,11 @@ def _forge(path, meta: dict, arrays: dict):
     """A model file with ``meta`` as its header and a *valid* checksum, to reach the validation behind it."""
     import json
 
-    from glassnet.modelfile import _digest
+    from glassnet.modelfile import checksum
 
     meta_bytes = json.dumps(meta).encode()
     np.savez(path, meta=np.frombuffer(meta_bytes, np.uint8),
-             meta_sha256=np.frombuffer(_digest(meta_bytes, arrays).encode(), np.uint8), **arrays)
+             meta_sha256=np.frombuffer(checksum(meta_bytes, arrays).encode(), np.uint8), **arrays)
 
 
 @FUZZ

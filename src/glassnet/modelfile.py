@@ -309,7 +309,7 @@ HEADER = Record({
     "format": Text(32, choices=(FORMAT,)), "format_version": Int(1, 10 ** 6), "glassnet_version": Text(64),
     "kind": Text(16, choices=("model", "checkpoint")), "network": NETWORK, "task": Text(32, choices=TASKS),
     "standardize": Flag(), "class_labels": ListOf(LABEL, MAX_LABELS), "feature_names": ListOf(Text(1000), MAX_UNITS),
-    "training": TRAINING, "extra": Info(), "arrays": MapOf(ARRAY, max_len=MAX_MODEL_ENTRIES, key_len=128),
+    "training": TRAINING, "extra": MapOf(Info(), max_len=64), "arrays": MapOf(ARRAY, max_len=MAX_MODEL_ENTRIES, key_len=128),
 }, required=("format", "format_version", "kind", "network", "arrays"))
 
 
@@ -421,7 +421,10 @@ def _arrays_of(model: Model) -> dict:
     return arrays
 
 
-def _digest(meta_bytes: bytes, arrays: dict) -> str:
+def checksum(meta_bytes: bytes, arrays: dict) -> str:
+    """The SHA-256 stored as ``meta_sha256``: of the header bytes, then each array's name, dtype, shape and
+    bytes in name order. It detects damage, not forgery: anyone can compute it, so the header is validated
+    as hostile regardless."""
     h = hashlib.sha256(meta_bytes)
     for name in sorted(arrays):
         array = np.ascontiguousarray(arrays[name])
@@ -460,7 +463,7 @@ def model_to_bytes(model: Model | Network, kind: str = "model", extra_schema=Non
         raise ModelFileError(f"cannot write {where}: its header would be invalid ({exc})") from None
     buffer = io.BytesIO()
     entries = {"meta": np.frombuffer(meta_bytes, dtype=np.uint8),
-               "meta_sha256": np.frombuffer(_digest(meta_bytes, arrays).encode(), dtype=np.uint8), **arrays}
+               "meta_sha256": np.frombuffer(checksum(meta_bytes, arrays).encode(), dtype=np.uint8), **arrays}
     np.savez(buffer, **entries)
     return buffer.getvalue()
 
@@ -655,7 +658,7 @@ def load_model(path: str, expect_kind: str | None = None, extra_schema=None) -> 
                                  f"{archive.sizes[name]:,} bytes")
         arrays = {name: archive.read(name, expect=(spec["shape"], spec["dtype"])) for name, spec in declared.items()}
         stored_digest = archive.read("meta_sha256", kinds="u").tobytes().decode("ascii", "replace")
-    if stored_digest != _digest(meta_bytes, arrays):
+    if stored_digest != checksum(meta_bytes, arrays):
         raise _bad(path, "checksum mismatch: the file was altered or damaged after it was written")
     return _build_model(path, meta, arrays)
 
