@@ -245,8 +245,10 @@ def _read_exactly(stream, target: np.ndarray, where: str, error, chunk: int = 16
         position += len(block)
 
 
-def read_npy_file(path: str, error=DataError, kinds: str = NUMERIC_KINDS, max_bytes: int = MAX_DATA_BYTES):
-    """A whole ``.npy`` file, checked as :func:`read_npy` does, of at most ``max_bytes``."""
+def read_npy_file(path: str, error=DataError, kinds: str = NUMERIC_KINDS, max_bytes: int | None = None):
+    """A whole ``.npy`` file, checked as :func:`read_npy` does, of at most ``max_bytes`` (default
+    :data:`MAX_DATA_BYTES`)."""
+    max_bytes = MAX_DATA_BYTES if max_bytes is None else max_bytes
     size = os.path.getsize(path)
     if size > max_bytes + MAX_NPY_HEADER:
         raise error(f"{path}: {size:,} bytes, over the limit of {max_bytes:,} for a .npy file")
@@ -267,8 +269,9 @@ class NpzArchive:
     """
 
     def __init__(self, path: str, error=DataError, max_entries: int = MAX_NPZ_ENTRIES,
-                 max_bytes: int = MAX_DATA_BYTES, what: str = "an .npz file"):
+                 max_bytes: int | None = None, what: str = "an .npz file"):
         self.path, self.error = path, error
+        max_bytes = MAX_DATA_BYTES if max_bytes is None else max_bytes
         try:
             self.archive = zipfile.ZipFile(path)
             infos = self.archive.infolist()
@@ -517,16 +520,16 @@ def _check_class_count(distinct: int, n_rows: int, task: str, numeric: bool, des
     if distinct < 2:
         raise DataError(f"{description}: the target holds a single class; a classifier needs at least two"
                         + ("; for numbers use --task regression" if numeric else ""))
-    if distinct > MAX_CLASSES:
-        raise DataError(f"{description}: the target holds {distinct:,} distinct values; a classifier of more "
-                        f"than {MAX_CLASSES:,} classes is refused" + ("; for numbers use --task regression"
-                                                                      if numeric else ""))
     if task == "auto" and (distinct > MAX_AUTO_CLASSES or (distinct > 2 and distinct > n_rows / 2)):
         kind = "whole numbers" if numeric else "labels"
         raise DataError(f"{description}: the target holds {distinct:,} distinct {kind} in {n_rows:,} rows, "
                         f"more than a classifier is guessed for (over {MAX_AUTO_CLASSES}, or over half the rows); "
                         f"say what it is: --task regression (task='regression') or --task classification "
                         f"(task='classification')")
+    if distinct > MAX_CLASSES:
+        raise DataError(f"{description}: the target holds {distinct:,} distinct values; a classifier of more "
+                        f"than {MAX_CLASSES:,} classes is refused" + ("; for numbers use --task regression"
+                                                                      if numeric else ""))
 
 
 def load_npz(path: str, task: str = "auto") -> Dataset:
