@@ -21,6 +21,7 @@ peak RSS), each with examples.
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import json
 import os
@@ -170,9 +171,9 @@ def mutate_header(rng, content: bytes) -> bytes:
             for key in path[:-1]:
                 parent = parent[key]
             if isinstance(parent, dict):
-                parent[rng.choice(["surprise", "n_in", "std", "dataset", "__proto__"])] = rng.choice(HOSTILE)
+                parent[rng.choice(["surprise", "n_in", "std", "dataset", "__proto__"])] = copy.deepcopy(rng.choice(HOSTILE))
         else:
-            _set(meta, path, rng.choice(HOSTILE))
+            _set(meta, path, copy.deepcopy(rng.choice(HOSTILE)))
     return _forge(_dump(meta), arrays)
 
 

@@ -68,10 +68,11 @@ def data_fingerprint(*arrays) -> str:
 
 # ---- writing -------------------------------------------------------------------------------------------
 def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, settings: dict | None = None,
-                    total_epochs: int | None = None, fingerprint: str | None = None) -> None:
+                    total_epochs: int | None = None, fingerprint: str | None = None, on_complete=None) -> None:
     """Write ``trainer``'s whole state to ``path`` atomically. ``model`` adds preprocessing and labels;
     ``settings`` (JSON) is stored for the command line to rebuild the data on resume; ``fingerprint``
-    (:func:`data_fingerprint` of the training data) lets a resume refuse changed data."""
+    (:func:`data_fingerprint` of the training data) lets a resume refuse changed data; ``on_complete()``
+    runs once the file is complete, before any signal held during the write is delivered."""
     arrays = {}
     for index, state in enumerate(trainer.optimizer.state):
         for key, value in state.items():
@@ -98,7 +99,7 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
     base = model or Model(trainer.network)
     checkpoint = Model(trainer.network, base.standardizer, base.class_labels, base.feature_names, base.training,
                        arrays, {"trainer": state})
-    save_model(path, checkpoint, kind="checkpoint", extra_schema=CHECKPOINT_EXTRA)
+    save_model(path, checkpoint, kind="checkpoint", extra_schema=CHECKPOINT_EXTRA, on_complete=on_complete)
 
 
 def _callback_states(trainer: Trainer, arrays: dict) -> list:
@@ -204,8 +205,11 @@ class Checkpoint(Callback):
 
     def save(self, trainer) -> None:
         position = (trainer.epoch, None if trainer.progress is None else trainer.progress.next_batch - 1)
-        save_checkpoint(self.path, trainer, self.model, self.settings, self.total_epochs, self.fingerprint)
-        self.saved_at = position
+
+        def saved():
+            self.saved_at = position
+
+        save_checkpoint(self.path, trainer, self.model, self.settings, self.total_epochs, self.fingerprint, saved)
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.every is not None and epoch % self.every == 0 and not trainer.stop_training:
@@ -251,7 +255,6 @@ def _exit_now(signum: int, trainer: Trainer):
     saved = [c.describe() for c in trainer.callbacks if isinstance(c, Checkpoint)] or ["no checkpoint was set up"]
     position = f"epoch {trainer.epoch}" + ("" if trainer.progress is None else
                                            f", batch {trainer.progress.next_batch - 1}")
-    os.write(2, (f"\nglassnet: stopped at once by a second interrupt (at {position}); no file was being written, "
-                 f"so every file on disk is complete. {'; '.join(saved)}; anything after that was not saved.\n"
-                 ).encode())
+    os.write(2, (f"\nglassnet: stopped at once by a second interrupt at {position}. Every file on disk is complete "
+                 f"(none was being written): {'; '.join(saved)}; nothing after that was saved.\n").encode())
     os._exit(130 if signum == signal.SIGINT else 143)

@@ -434,9 +434,9 @@ def checksum(meta_bytes: bytes, arrays: dict) -> str:
     return h.hexdigest()
 
 
-def save_model(path: str, model: Model | Network, kind: str = "model", extra_schema=None) -> None:
-    """Write ``model`` (or a bare network) to ``path`` atomically."""
-    atomic_write(path, model_to_bytes(model, kind, extra_schema, where=path))
+def save_model(path: str, model: Model | Network, kind: str = "model", extra_schema=None, on_complete=None) -> None:
+    """Write ``model`` (or a bare network) to ``path`` atomically (``on_complete``: see :func:`atomic_write`)."""
+    atomic_write(path, model_to_bytes(model, kind, extra_schema, where=path), on_complete)
 
 
 def model_to_bytes(model: Model | Network, kind: str = "model", extra_schema=None, where: str = "model") -> bytes:
@@ -475,10 +475,11 @@ _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 _ABANDONED_AFTER_S = 3600
 
 
-def atomic_write(path: str, payload: bytes) -> None:
+def atomic_write(path: str, payload: bytes, on_complete=None) -> None:
     """Write ``payload`` to a temporary file beside ``path``, fsync it, then rename it over ``path``.
 
-    SIGINT and SIGTERM arriving meanwhile are held until the file is complete (see :func:`deferred_signals`);
+    SIGINT and SIGTERM arriving meanwhile are held until the file is complete and ``on_complete()`` (if
+    given) has run, so a handler they reach knows the file is there (see :func:`deferred_signals`);
     a save killed outright (kill -9, power loss) leaves the previous file intact and a temporary file that
     the next save into the same folder removes.
     """
@@ -508,7 +509,9 @@ def atomic_write(path: str, payload: bytes) -> None:
             if isinstance(exc, OSError):
                 raise ModelFileError(f"cannot save to {path!r}: {exc.strerror or exc}") from None
             raise
-    _sync_folder(folder)
+        _sync_folder(folder)
+        if on_complete is not None:
+            on_complete()
 
 
 def _sync_folder(folder: str) -> None:
