@@ -139,12 +139,16 @@ def test_gradient_is_the_true_gradient_of_the_reported_loss(n_outputs, solver):
     X, y = make_regression(40, 3, n_targets=n_outputs, noise=0.1, random_state=n_outputs)
     reg = GlassnetRegressor(hidden_layer_sizes=(5,), solver=solver, alpha=0.01, max_iter=5, random_state=0)
     reg.fit(X, y / 100)
-    from glassnet.sklearn import _flatten
-
     targets = (y / 100).reshape(len(y), -1)
-    theta = _flatten(reg.network_.get_weights())
-    x_engine, y_engine = reg.network_.check_xy(X, targets)
-    value, grad = reg._loss_and_gradient(theta, x_engine, y_engine)
+    net = reg.network_
+    theta = net.params.get_vector()
+
+    def loss_and_gradient(vector):  # the objective L-BFGS sees: the network's one step contract
+        net.params.set_vector(vector)
+        return net.loss_and_grad(X, targets), net.params.gradient_vector()
+
+    value, grad = loss_and_gradient(theta)
+    net.params.set_vector(theta)
     # the loss is ½‖ŷ − y‖² summed over outputs (mean over samples) + the L2 term
     residual = reg.network_.forward(X) - targets
     penalty = 0.5 * reg.network_.l2 * sum((w ** 2).sum() for w in reg.coefs_)
@@ -155,8 +159,7 @@ def test_gradient_is_the_true_gradient_of_the_reported_loss(n_outputs, solver):
     for i in range(theta.size):
         step = np.zeros_like(theta)
         step[i] = 1e-6
-        numeric[i] = (reg._loss_and_gradient(theta + step, x_engine, y_engine)[0]
-                      - reg._loss_and_gradient(theta - step, x_engine, y_engine)[0]) / 2e-6
+        numeric[i] = (loss_and_gradient(theta + step)[0] - loss_and_gradient(theta - step)[0]) / 2e-6
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
 

@@ -9,14 +9,18 @@ from .layers import Dense
 from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Momentum, Nesterov, Optimizer, get_optimizer
 from .schedules import SCHEDULES, get_schedule
-from .training import Callback, EarlyStopping, History, Trainer, fit
-
-__version__ = "0.1.0"
+from .callbacks import Callback, EarlyStopping, History, TargetReached
+from .params import ParameterStore, Workspace
+from .run import fit
+from .trace import StepTrace, trace
+from .training import Trainer
+from ._version import __version__
 
 __all__ = [
     "ACTIVATIONS", "COSTS", "INITIALIZERS", "OPTIMIZERS", "SCHEDULES",
     "Activation", "Cost", "Dense", "Network", "Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "AdamW",
-    "Callback", "EarlyStopping", "History", "Trainer", "fit",
+    "Callback", "EarlyStopping", "History", "TargetReached", "Trainer", "fit", "trace", "StepTrace",
+    "ParameterStore", "Workspace",
     "get_activation", "get_cost", "get_initializer", "get_optimizer", "get_schedule",
     "gradient_check", "relative_error",
     "GlassnetError", "ConfigError", "UnknownNameError", "DataError", "ShapeError", "LabelError",

@@ -1,3 +1,4 @@
+"""``python -m glassnet``: the command line."""
 import sys
 
 from .cli import main

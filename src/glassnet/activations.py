@@ -1,4 +1,4 @@
-"""Activation functions f, each with its derivative beside it.
+"""Activation functions f (math floor), each with its derivative beside it.
 
 Notation follows the seeds: a layer's weighted sum is ``a`` and its activation is ``z = f(a)``.
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import namespace_of, row_max, row_sum
+from .constraints import check
+from .errors import ConfigError
 from .registry import Registry
 
 
@@ -41,6 +43,15 @@ class Activation:
         # delta = dC/dz * f'(a)   (chain rule, element-wise)
         return namespace_of(a).multiply(grad_z, self.derivative(a, z), out=out)
 
+    #: the ONNX operator computing f (export), with its attributes in :meth:`onnx_node`
+    onnx_op: str | None = None
+
+    def onnx_node(self) -> tuple[str, dict]:
+        """``(ONNX operator, attributes)`` that computes this activation, for :mod:`glassnet.onnx_export`."""
+        if self.onnx_op is None:
+            raise ConfigError(f"activation {self.name!r} has no ONNX export")
+        return self.onnx_op, {}
+
     def get_config(self) -> dict:
         return {"name": self.name}
 
@@ -63,6 +74,7 @@ class Identity(Activation):
     """f(a) = a; f'(a) = 1. Used as a linear output for regression (the seed-003 XOR network uses it everywhere)."""
 
     name = "identity"
+    onnx_op = "Identity"
 
     def forward(self, a, out=None):
         return a
@@ -83,6 +95,7 @@ class Sigmoid(Activation):
     """f(a) = 1 / (1 + e^-a); f'(a) = f(a) (1 - f(a)). Overflow-safe for any float input."""
 
     name = "sigmoid"
+    onnx_op = "Sigmoid"
     output_range = (0.0, 1.0)
 
     def forward(self, a, out=None):
@@ -117,6 +130,7 @@ class Tanh(Activation):
     """f(a) = tanh(a); f'(a) = 1 - tanh(a)^2."""
 
     name = "tanh"
+    onnx_op = "Tanh"
     output_range = (-1.0, 1.0)
 
     def forward(self, a, out=None):
@@ -139,6 +153,7 @@ class ReLU(Activation):
     """f(a) = max(a, 0); f'(a) = 1 where a > 0 else 0 (0 is taken at a = 0)."""
 
     name = "relu"
+    onnx_op = "Relu"
     output_range = (0.0, np.inf)
 
     def forward(self, a, out=None):
@@ -160,13 +175,13 @@ class LeakyReLU(Activation):
     """f(a) = a where a > 0 else alpha * a; f'(a) = 1 where a > 0 else alpha."""
 
     name = "leaky_relu"
+    onnx_op = "LeakyRelu"
 
     def __init__(self, alpha: float = 0.01):
-        from .errors import ConfigError
+        self.alpha = check("leaky_relu_alpha", alpha, "leaky_relu alpha")
 
-        if not (isinstance(alpha, (int, float)) and 0.0 <= float(alpha) < 1.0):
-            raise ConfigError(f"leaky_relu alpha must be a number in [0, 1), got {alpha!r}")
-        self.alpha = float(alpha)
+    def onnx_node(self) -> tuple[str, dict]:
+        return self.onnx_op, {"alpha": self.alpha}
 
     def forward(self, a, out=None):
         xp = namespace_of(a)
@@ -185,6 +200,7 @@ class Softplus(Activation):
     """f(a) = log(1 + e^a); f'(a) = sigmoid(a). Overflow-safe: max(a, 0) + log1p(e^-|a|)."""
 
     name = "softplus"
+    onnx_op = "Softplus"
     output_range = (0.0, np.inf)
 
     def forward(self, a, out=None):
@@ -204,8 +220,12 @@ class Softmax(Activation):
     """
 
     name = "softmax"
+    onnx_op = "Softmax"
     output_range = (0.0, 1.0)
     elementwise = False
+
+    def onnx_node(self) -> tuple[str, dict]:
+        return self.onnx_op, {"axis": 1}  # over the units of each sample
 
     def forward(self, a, out=None):
         xp = namespace_of(a)

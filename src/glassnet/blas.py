@@ -54,11 +54,14 @@ BLAS_FROM = 16_384
 
 def axpy(alpha: float, x, y, scratch) -> None:
     """y += alpha · x, in place. ``x``, ``y``, ``scratch``: arrays of one shape and dtype (numpy or CuPy);
-    ``scratch`` is only written when BLAS cannot be used."""
+    ``scratch`` is only written when BLAS cannot be used (None: numpy allocates a temporary instead)."""
     kernel = _KERNELS.get(y.dtype) if type(y) is np.ndarray and type(x) is np.ndarray else None
     if (kernel is not None and y.size >= BLAS_FROM and x.dtype == y.dtype and x.size == y.size
             and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable):
         kernel(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+        return
+    if scratch is None:
+        y += alpha * x
         return
     namespace_of(y).multiply(x, alpha, out=scratch)
     y += scratch

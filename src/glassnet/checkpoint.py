@@ -1,4 +1,4 @@
-"""Checkpoints: everything a run needs to continue bit for bit, in the model-file format (no pickle, atomic).
+"""Checkpoints (files floor): everything a run needs to continue bit for bit, in the model-file format (no pickle, atomic).
 
 A checkpoint holds the weights, the optimizer's state (momentum, Adam moments, step count), the schedule's
 position (the epoch), the random generator's state, a part-run epoch's position and running sums, the
@@ -21,9 +21,10 @@ from .backend import to_numpy
 from .errors import ModelFileError
 from .modelfile import (CONFIG, MAX_LAYERS, MAX_TEXT, TRAINING, Flag, Info, Int, ListOf, MapOf, Model, Number,
                         Record, Text, load_model, save_model)
+from .callbacks import Callback, History
 from .optimizers import get_optimizer
 from .schedules import get_schedule
-from .training import Callback, EpochProgress, History, Trainer
+from .training import EpochProgress, Trainer
 
 # ---- the trainer state's schema ------------------------------------------------------------------------
 # To add a field: add it to TRAINER_STATE (and to ``required`` if every checkpoint must have it).
@@ -42,7 +43,7 @@ HISTORY = Record({"epochs": ListOf(Int(0, MAX_COUNT), MAX_EPOCH_RECORDS), "loss"
                   "val_loss": RECORDS, "val_accuracy": RECORDS, "learning_rate": RECORDS,
                   "stop_reason": Text(MAX_TEXT), "best_epoch": Int(0, MAX_COUNT, optional=True)})
 CALLBACK = Record({"type": Text(64), "state": MapOf(Number(optional=True), max_len=16),
-                   "arrays": Int(0, 2 * MAX_LAYERS)}, required=("type", "state", "arrays"))
+                   "arrays": MapOf(Int(0, 2 * MAX_LAYERS), max_len=8)}, required=("type", "state", "arrays"))
 OPTIONAL_POSITIVE = Number(0.0, 1e300, optional=True)
 TRAINER_STATE = Record({
     "optimizer": CONFIG, "optimizer_t": Int(0, 2 ** 62), "optimizer_slots": Int(0, 2 * MAX_LAYERS),
@@ -82,8 +83,7 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
     progress = None
     if trainer.progress is not None:
         p = trainer.progress
-        progress = {"rng_state": p.rng_state, "next_batch": p.next_batch,
-                    "total_loss": p.total_loss, "total_weight": p.total_weight, "n_correct": p.n_correct}
+        progress = p.as_dict()
     state = {
         "optimizer": trainer.optimizer.get_config(), "optimizer_t": trainer.optimizer.t,
         "optimizer_slots": len(trainer.optimizer.state),
@@ -103,18 +103,25 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
 
 
 def _callback_states(trainer: Trainer, arrays: dict) -> list:
-    """The state of every callback that has one; early stopping's best weights go into ``arrays``."""
+    """The state of every callback that has one (:meth:`Callback.get_state`); values that are lists of
+    arrays (early stopping's best weights) go into ``arrays`` as ``callback.I.KEY.N``, the rest is JSON."""
     states = []
     for index, callback in enumerate(_stateful(trainer.callbacks)):
-        kept = getattr(callback, "best_weights", None) or []
-        for number, weights in enumerate(kept):
-            arrays[f"callback.{index}.{number}"] = np.asarray(weights)
-        states.append({"type": type(callback).__name__, "state": callback.get_state(), "arrays": len(kept)})
+        plain, counts = {}, {}
+        for key, value in callback.get_state().items():
+            if isinstance(value, (list, tuple)) and value and all(isinstance(v, np.ndarray) for v in value):
+                counts[key] = len(value)
+                for number, array in enumerate(value):
+                    arrays[f"callback.{index}.{key}.{number}"] = to_numpy(array)
+            else:
+                plain[key] = value
+        states.append({"type": type(callback).__name__, "state": plain, "arrays": counts})
     return states
 
 
 def _stateful(callbacks) -> list:
-    return [c for c in callbacks if callable(getattr(c, "get_state", None)) and not isinstance(c, Checkpoint)]
+    """The callbacks whose state a checkpoint holds: those with any (a checkpoint holds no state of its own)."""
+    return [c for c in callbacks if not isinstance(c, Checkpoint) and c.get_state()]
 
 
 # ---- reading -------------------------------------------------------------------------------------------
@@ -151,8 +158,7 @@ def _restore_optimizer(trainer: Trainer, arrays: dict, slots: int) -> None:
     if not slots:
         return
     network = trainer.network
-    params, _, _ = network.parameter_groups()
-    trainer.optimizer.state = [trainer.optimizer._new_state(p) for p in params]
+    trainer.optimizer.ensure_state(network.params.groups)
     saved = _optimizer_arrays(arrays, slots, len(network.layers))
     for index, slot in enumerate(trainer.optimizer.state):
         for key in slot:
@@ -171,9 +177,8 @@ def restore_callbacks(trainer: Trainer, model: Model, state: dict) -> None:
             raise ValueError(f"the checkpoint holds no state for callback {index + 1} ({type(callback).__name__}); "
                              f"it was written with other callbacks")
         entry = dict(saved[index]["state"])
-        if saved[index]["arrays"]:
-            weights = [model.extra_arrays[f"callback.{index}.{n}"] for n in range(saved[index]["arrays"])]
-            entry["best_weights"] = weights
+        for key, count in saved[index]["arrays"].items():
+            entry[key] = [model.extra_arrays[f"callback.{index}.{key}.{n}"] for n in range(count)]
         callback.set_state(entry)
 
 

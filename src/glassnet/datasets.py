@@ -1,4 +1,6 @@
-"""Datasets that need no download: generated ones here (seeded), shipped ones in :mod:`glassnet.data`.
+"""Datasets that need no download (files floor): generated ones here (seeded), shipped ones in
+:mod:`glassnet.data`; both kinds are listed in one registry, :data:`DATASETS`, which the CLI
+(``glassnet datasets``, ``--dataset``) and the web playground read.
 
 Every generator returns ``(X, y)`` with ``X: (n_samples, n_features)`` float64 and ``y: (n_samples,)`` int64
 class labels (float64 targets for ``regression``). The same seed always gives the same data.
@@ -8,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
+from .registry import Registry
 
 
 def _rng(seed):
@@ -95,10 +98,29 @@ def regression(n_samples: int = 300, noise: float = 0.1, seed: int | None = 0):
     return x, y
 
 
-GENERATED = {
-    "xor": xor, "and": and_gate, "or": or_gate, "moons": moons, "circles": circles, "spirals": spirals,
-    "blobs": blobs, "regression": regression,
+#: every built-in dataset by name: ``DATASETS.get(name, seed=0, n_samples=None)`` -> ``data.Dataset``;
+#: ``DATASETS.info(name)`` -> ``{"description", "kind" ("generated"/"shipped"), "task", "n_features",
+#: "tiny" (a truth table: trained and reported on all its rows)}``. Shipped sets register from glassnet.data.
+DATASETS = Registry("dataset")
+
+GENERATORS = {  # name: (generator, description, task, takes seed and n_samples)
+    "xor": (xor, "the XOR truth table (seed 003)", "classification", False),
+    "and": (and_gate, "the AND truth table", "classification", False),
+    "or": (or_gate, "the OR truth table", "classification", False),
+    "moons": (moons, "two interleaving half circles (2-D)", "classification", True),
+    "circles": (circles, "a circle inside a circle (2-D)", "classification", True),
+    "spirals": (spirals, "two interleaved spirals (2-D)", "classification", True),
+    "blobs": (blobs, "three Gaussian clusters (2-D)", "classification", True),
+    "regression": (regression, "y = sin(2x) + x/2 + noise (1-D regression)", "regression", True),
 }
+
+
+def generated(name: str, seed: int = 0, n_samples: int | None = None):
+    """``(X, y)`` of generated dataset ``name`` (truth tables ignore ``seed`` and ``n_samples``)."""
+    make, _, _, takes_options = GENERATORS[name]
+    if not takes_options:
+        return make()
+    return make(seed=seed) if n_samples is None else make(n_samples=n_samples, seed=seed)
 
 
 def train_test_split(X, y, test_fraction: float = 0.25, seed: int | None = 0):

@@ -1,4 +1,4 @@
-"""Gradient checking: backpropagation against central differences, parameter by parameter.
+"""Gradient checking (glass-box floor): backpropagation against central differences, parameter by parameter.
 
     order 2:  dC/dθ ≈ (C(θ + ε) − C(θ − ε)) / 2ε                                     error O(ε²)
     order 4:  dC/dθ ≈ (−C(θ + 2ε) + 8 C(θ + ε) − 8 C(θ − ε) + C(θ − 2ε)) / 12ε          error O(ε⁴)
@@ -37,8 +37,8 @@ def numerical_gradients(network, x, y, epsilon: float = 1e-4, max_checks: int | 
     rng = np.random.default_rng(seed)
 
     def cost() -> float:
-        network._forward(x)
-        return network._cost_value(y)
+        network.forward(x, checked=True)
+        return network.cost_of_last_forward(y)
 
     estimates = []
     for layer in network.layers:

@@ -1,4 +1,4 @@
-"""Initial values for weights and biases: pure functions of ``(shape, rng, dtype)``.
+"""Initial values for weights and biases (math floor): pure functions of ``(shape, rng, dtype)``.
 
 Weights have shape ``(n_in, n_out)``, so fan_in = shape[0] and fan_out = shape[1]; a bias vector
 ``(n_out,)`` has fan_in = fan_out = n_out. All randomness comes from the ``numpy.random.Generator`` passed
@@ -32,9 +32,12 @@ class Initializer:
     def sample(self, shape, rng):
         raise NotImplementedError
 
-    @property
-    def config(self) -> dict:
+    def get_config(self) -> dict:
         return {"name": self.name, **vars(self)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Initializer":
+        return INITIALIZERS.get(config)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
@@ -93,8 +96,7 @@ class VarianceScaling(Initializer):
     def name(self) -> str:
         return f"{self.rule}_{self.distribution}"
 
-    @property
-    def config(self) -> dict:
+    def get_config(self) -> dict:
         return {"name": self.name}
 
     def sample(self, shape, rng):
@@ -129,7 +131,7 @@ def get_initializer(spec):
 
 
 def initializer_config(init) -> dict:
-    config = getattr(init, "config", None)
-    if config is None:
+    get_config = getattr(init, "get_config", None)
+    if get_config is None:
         raise ConfigError(f"initializer {init!r} has no config; only registered initializers can be saved")
-    return dict(config)
+    return dict(get_config())

@@ -8,24 +8,30 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, get_activation
-from .backend import namespace_of
+from .backend import namespace_of, to_numpy
+from .constraints import check
 from .errors import ConfigError, NotFittedError
 from .initializers import get_initializer, initializer_config
+from .params import LayerParameters, ParameterStore
 
 
-def _check_size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _converted(target, value):
+    """``value`` as an array of ``target``'s namespace (a GPU array comes back to numpy with a copy)."""
+    xp = namespace_of(target)
+    return to_numpy(value) if xp is np else xp.asarray(value)
 
 
 class Dense:
     """A fully connected layer.
 
     Forward:  ``x: (n_samples, n_in) -> z: (n_samples, n_out)`` with ``a = x @ W + b`` and ``z = f(a)``.
-    Backward: given this layer's delta ``dC/da: (n_samples, n_out)``, stores ``grad_W = x.T @ delta``
+    Backward: given this layer's delta ``dC/da: (n_samples, n_out)``, writes ``grad_W = x.T @ delta``
     ``(n_in, n_out)`` and ``grad_b = Σ_samples delta`` ``(n_out,)``, and returns ``dC/dx = delta @ W.T``
     ``(n_samples, n_in)`` for the layer below.
+
+    ``W``, ``b``, ``grad_W`` and ``grad_b`` are views into a :class:`~glassnet.params.ParameterStore`: the
+    layer's own until a :class:`~glassnet.network.Network` is built from it, then the network's (see
+    :meth:`attach`). Assigning ``layer.W = array`` copies the values into that storage.
 
     After a forward and backward pass the layer exposes every intermediate value of the step:
     ``x`` (its input, the previous layer's z), ``a``, ``z``, ``delta``, ``grad_W`` and ``grad_b``.
@@ -33,73 +39,77 @@ class Dense:
 
     def __init__(self, n_in: int, n_out: int, activation="sigmoid", weight_init="glorot_uniform",
                  bias_init="zeros", dtype=np.float64):
-        self.n_in = _check_size("n_in", n_in)
-        self.n_out = _check_size("n_out", n_out)
+        self.n_in = check("n_in", n_in)
+        self.n_out = check("n_out", n_out)
         self.activation: Activation = get_activation(activation)
         self.weight_init = get_initializer(weight_init)
         self.bias_init = get_initializer(bias_init)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be float32 or float64, got {self.dtype}")
-        self.W = np.zeros((self.n_in, self.n_out), dtype=self.dtype)
-        self.b = np.zeros(self.n_out, dtype=self.dtype)
-        self._gradient_store = None  # the gradient arrays training steps write into, by (name, shape) (see bind)
+        self.parameters_set = False  # True once initialised or assigned; a network then keeps the values
+        self.attach(ParameterStore([(self.n_in, self.n_out)], self.dtype).layer(0))
         self.clear()
 
+    def attach(self, views: LayerParameters) -> None:
+        """Keep W, b and their gradients in ``views`` (a network's store), carrying the current values over.
+        Called once, when a network is built from this layer or moved to another device."""
+        old = getattr(self, "_views", None)
+        if old is not None:
+            views.W[...], views.b[...] = _converted(views.W, old.W), _converted(views.b, old.b)
+        self._views = views
+
+    W = property(lambda self: self._views.W, lambda self, value: self._assign("W", value),
+                 doc="The weights ``(n_in, n_out)`` (a view into the parameter store).")
+    b = property(lambda self: self._views.b, lambda self, value: self._assign("b", value),
+                 doc="The biases ``(n_out,)`` (a view into the parameter store).")
+    grad_W = property(lambda self: self._views.grad_W, doc="dC/dW of the last backward pass ``(n_in, n_out)``.")
+    grad_b = property(lambda self: self._views.grad_b, doc="dC/db of the last backward pass ``(n_out,)``.")
+
+    def _assign(self, name: str, value) -> None:
+        target = getattr(self._views, name)
+        value = namespace_of(target).asarray(value, dtype=self.dtype)
+        if value.shape != target.shape:
+            raise ConfigError(f"{name} must have shape {target.shape}, got {value.shape}")
+        target[...] = value
+        self.parameters_set = True
+
     def reset_parameters(self, rng: np.random.Generator) -> None:
-        """Draw W and b from the layer's initializers (in place, so optimizer state keeps pointing at them)."""
-        self.W[...] = self.weight_init((self.n_in, self.n_out), rng, self.dtype)
-        self.b[...] = self.bias_init((self.n_out,), rng, self.dtype)
+        """Draw W and b from the layer's initializers (in place, into the parameter store)."""
+        xp = namespace_of(self.W)
+        self.W[...] = xp.asarray(self.weight_init((self.n_in, self.n_out), rng, self.dtype))
+        self.b[...] = xp.asarray(self.bias_init((self.n_out,), rng, self.dtype))
+        self.parameters_set = True
 
     def clear(self) -> None:
-        """Forget the cached values of the last step and the training buffers."""
+        """Forget the cached values of the last step."""
         self.x = self.a = self.z = self.delta = None
-        self.grad_W = self.grad_b = None
-        self._buffers = dict(self._gradient_store or {})  # bound gradient arrays stay (see bind)
 
-    def bind(self, W, b, grad_W, grad_b) -> None:
-        """Use ``W``, ``b`` (holding this layer's values) as the parameters and ``grad_W``, ``grad_b`` as the
-        arrays training steps write the gradients into: views of a network's flat arrays (see
-        :meth:`Network.parameter_groups`)."""
-        self.W, self.b = W, b
-        self._gradient_store = {("grad_W", W.shape): grad_W, ("grad_b", b.shape): grad_b}
-        self._buffers.update(self._gradient_store)
-        if self.grad_W is not None:  # the last step's gradients move along (the cached x, a, z stay valid)
-            grad_W[...], grad_b[...] = self.grad_W, self.grad_b
-            self.grad_W, self.grad_b = grad_W, grad_b
-
-    def _buffer(self, name: str, shape: tuple, reuse: bool, fill=None):
-        """A work array: with ``reuse`` the same array serves every step of that shape (no allocation).
-        ``fill``: the value a new array starts with (otherwise its contents are undefined)."""
-        if not reuse:
+    def _work(self, workspace, name: str, shape: tuple):
+        """A work array from ``workspace`` (None without one: the operation then allocates its result)."""
+        if workspace is None:
             return None
-        key = (name, shape)
-        found = self._buffers.get(key)
-        if found is None:
-            found = self._buffers[key] = namespace_of(self.W).empty(shape, dtype=self.dtype)
-            if fill is not None:
-                found.fill(fill)
-        return found
+        return workspace.array(self, name, shape, self.dtype, namespace_of(self.W))
 
-    def _ones(self, n: int, reuse: bool):
-        """A vector of n ones (kept between steps with ``reuse``)."""
-        if not reuse:
+    def _ones(self, n: int, workspace):
+        """A vector of n ones (kept in the workspace when there is one)."""
+        if workspace is None:
             return namespace_of(self.W).ones(n, dtype=self.dtype)
-        return self._buffer("ones", (n,), reuse, fill=1)
+        return workspace.array(self, "ones", (n,), self.dtype, namespace_of(self.W), fill=1)
 
     # ---- forward -----------------------------------------------------------------------------------
-    def forward(self, x, reuse: bool = False):
+    def forward(self, x, workspace=None):
         """z = f(x @ W + b); caches x, a and z. ``x: (n_samples, n_in) -> (n_samples, n_out)``.
 
-        ``reuse=True`` (the training loop) writes into arrays kept from the previous step of the same
-        batch size, so a step allocates nothing; the cached values are then overwritten by the next step.
+        With a :class:`~glassnet.params.Workspace` (the training loop) a and z are written into arrays kept
+        from the previous step of the same batch size, so a step allocates nothing.
         """
         xp = namespace_of(x)
         shape = (x.shape[0], self.n_out)
-        a = xp.matmul(x, self.W, out=self._buffer("a", shape, reuse))
+        a = xp.matmul(x, self.W, out=self._work(workspace, "a", shape))
         a += self.b  # a = x W + b  (the weighted sum, seed 003's h(x))
         self.x, self.a = x, a
-        self.z = self.activation.forward(a, out=self._buffer("z", shape, reuse))
+        self.z = self.activation.forward(a, out=self._work(workspace, "z", shape))
         return self.z
 
     def predict(self, x):
@@ -109,33 +119,32 @@ class Dense:
         return self.activation.forward(a, out=a)
 
     # ---- backward ----------------------------------------------------------------------------------
-    def backward_from_output_grad(self, grad_z, need_input_grad: bool = True, reuse: bool = False):
-        """Backward pass given dC/dz of this layer's output: applies f' and then :meth:`backward`."""
+    def backward_from_output_grad(self, grad_z, need_input_grad: bool = True, workspace=None):
+        """Backward pass given dC/dz of this layer's output: applies f' and then :meth:`backward`.
+
+        With a workspace, ``grad_z`` is a work array and is overwritten by delta in place."""
         if self.a is None:
             raise NotFittedError("backward called before forward on this layer")
         # delta_l = dC/dz_l ⊙ f'(a_l), where dC/dz_l = delta_{l+1} @ W_{l+1}.T came from the layer above
-        # (with reuse, grad_z is this layer's own buffer and is overwritten by delta in place)
-        delta = self.activation.backward(grad_z, self.a, self.z, out=grad_z if reuse else None)
-        return self.backward(delta, need_input_grad, reuse)
+        delta = self.activation.backward(grad_z, self.a, self.z, out=None if workspace is None else grad_z)
+        return self.backward(delta, need_input_grad, workspace)
 
-    def backward(self, delta, need_input_grad: bool = True, reuse: bool = False):
-        """Given this layer's delta dC/da, store the parameter gradients and return dC/dx (or None)."""
+    def backward(self, delta, need_input_grad: bool = True, workspace=None):
+        """Given this layer's delta dC/da, write grad_W and grad_b and return dC/dx (or None)."""
         xp = namespace_of(delta)
         self.delta = delta
-        grad_W = self._buffer("grad_W", self.W.shape, reuse)
         if delta.shape[0] == 1:
             # one sample: the outer product x.T delta (BLAS's k = 1 matmul path is ~5x slower)
-            self.grad_W = xp.multiply(self.x.reshape(-1, 1), delta, out=grad_W)
+            xp.multiply(self.x.reshape(-1, 1), delta, out=self.grad_W)
         else:
             # dC/dW_l = z_{l-1}.T @ delta_l   (z_{l-1} is this layer's input x)
-            self.grad_W = xp.matmul(self.x.T, delta, out=grad_W)
+            xp.matmul(self.x.T, delta, out=self.grad_W)
         # dC/db_l = Σ_samples delta_l, as the product 1.T @ delta_l (BLAS: 2x faster than sum(axis=0))
-        self.grad_b = xp.matmul(self._ones(delta.shape[0], reuse), delta,
-                                out=self._buffer("grad_b", self.b.shape, reuse))
+        xp.matmul(self._ones(delta.shape[0], workspace), delta, out=self.grad_b)
         if not need_input_grad:
             return None
-        # dC/dz_{l-1} = delta_l @ W_l.T   (written into the layer below's buffer when reusing)
-        return xp.matmul(delta, self.W.T, out=self._buffer("grad_x", self.x.shape, reuse))
+        # dC/dz_{l-1} = delta_l @ W_l.T   (written into a work array when there is a workspace)
+        return xp.matmul(delta, self.W.T, out=self._work(workspace, "grad_x", self.x.shape))
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     @property
@@ -153,11 +162,9 @@ class Dense:
         return [self.grad_W, self.grad_b]
 
     def to(self, xp) -> None:
-        """Move W and b into array namespace ``xp`` (numpy or cupy)."""
+        """Move W and b into array namespace ``xp`` (numpy or cupy): a fresh store of that namespace."""
         if namespace_of(self.W) is not xp:
-            self.W = xp.asarray(self.W)
-            self.b = xp.asarray(self.b)
-            self._gradient_store = None
+            self.attach(ParameterStore([(self.n_in, self.n_out)], self.dtype, xp).layer(0))
         self.clear()
 
     def get_config(self) -> dict:

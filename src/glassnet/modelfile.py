@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import MAX_GENERATED_SAMPLES, MAX_NPY_HEADER, NpzArchive, Standardizer
+from ._version import __version__
 from .errors import GlassnetError, ModelFileError
 from .network import Network
 
@@ -444,7 +445,6 @@ def model_to_bytes(model: Model | Network, kind: str = "model", extra_schema=Non
 
     The header is checked against the schema first, so glassnet never writes a file it would refuse to read.
     """
-    from . import __version__
 
     if isinstance(model, Network):
         model = Model(model)

@@ -16,10 +16,14 @@ import numpy as np
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
 from .backend import namespace_for, to_numpy
+from .blas import axpy
+from .constraints import check
 from .costs import Cost, default_cost_for, get_cost
+from .document import Document
 from .errors import ConfigError, NotFittedError
 from .layers import Dense
-from .validation import as_matrix, as_targets
+from .params import ParameterStore, Workspace
+from .validation import as_matrix, as_sample_weight, as_targets
 
 
 def _auto_weight_init(activation) -> str:
@@ -54,33 +58,26 @@ class Network:
         self.dtype = np.dtype(dtype) if not isinstance(dtype, np.dtype) else dtype
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        self.seed = seed
+        self.seed = check("seed", seed)
         self.rng = np.random.default_rng(seed)
         self.layers = self._build_layers(layers, activation, output, weight_init, bias_init)
         self.cost: Cost = default_cost_for(self.output_activation) if cost is None else get_cost(cost)
         self.cost.check_output(self.output_activation)
-        self.l2 = _check_l2(l2)
+        self.l2 = check("l2", l2)
         self.device = "cpu"
-        self._flat = None
+        self._build_store(np)
+        for layer in self.layers:
+            if not layer.parameters_set:  # layers whose weights the user did not set start from the seed
+                layer.reset_parameters(self.rng)
         if device != "cpu":
             self.to(device)
-        else:
-            self._pack()
 
     # ---- construction ------------------------------------------------------------------------------
     def _build_layers(self, layers, activation, output, weight_init, bias_init) -> list[Dense]:
         if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or len(layers) == 0:
             raise ConfigError(f"layers must be a non-empty list of sizes or Dense layers, got {layers!r}")
         if all(isinstance(layer, Dense) for layer in layers):
-            built = list(layers)
-            for below, above in zip(built, built[1:]):
-                if below.n_out != above.n_in:
-                    raise ConfigError(f"layer widths do not chain: a layer with {below.n_out} outputs feeds "
-                                      f"a layer with {above.n_in} inputs")
-            for layer in built:
-                if layer.dtype != self.dtype:
-                    raise ConfigError(f"layer {layer!r} has dtype {layer.dtype}, the network {self.dtype}")
-            return built
+            return self._chain(list(layers))
         if len(layers) < 2:
             raise ConfigError(f"layer sizes need an input and at least one layer, e.g. [2, 3, 1]; got {list(layers)!r}")
         hidden = get_activation(activation)
@@ -90,62 +87,52 @@ class Network:
             act = out if index == len(layers) - 2 else hidden
             w_init = _auto_weight_init(act) if weight_init == "auto" else weight_init
             built.append(Dense(n_in, n_out, act, w_init, bias_init, self.dtype))
-        for layer in built:
-            layer.reset_parameters(self.rng)
         return built
+
+    def _chain(self, built: list[Dense]) -> list[Dense]:
+        """Explicit layers: their widths must chain and their dtype must be the network's."""
+        for below, above in zip(built, built[1:]):
+            if below.n_out != above.n_in:
+                raise ConfigError(f"layer widths do not chain: a layer with {below.n_out} outputs feeds "
+                                  f"a layer with {above.n_in} inputs")
+        for layer in built:
+            if layer.dtype != self.dtype:
+                raise ConfigError(f"layer {layer!r} has dtype {layer.dtype}, the network {self.dtype}")
+        return built
+
+    def _build_store(self, xp) -> None:
+        """One :class:`ParameterStore` for every layer; each layer keeps views of its slices."""
+        self.params = ParameterStore([(layer.n_in, layer.n_out) for layer in self.layers], self.dtype, xp)
+        for index, layer in enumerate(self.layers):
+            layer.attach(self.params.layer(index))
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling (scikit-learn's clone and joblib workers pickle estimators): pickle copies each view
+        apart from the array it viewed, so the store is built anew and each layer's values carried into it."""
+        self.__dict__.update(state)
+        self._build_store(self.params.xp)
 
     def reset_parameters(self, seed: int | None = None) -> None:
         """Draw fresh initial weights (from ``seed`` if given, else from the network's generator)."""
         if seed is not None:
-            self.seed, self.rng = seed, np.random.default_rng(seed)
+            self.seed, self.rng = check("seed", seed), np.random.default_rng(seed)
         for layer in self.layers:
             layer.reset_parameters(self.rng)
-            layer.W, layer.b = self.xp.asarray(layer.W), self.xp.asarray(layer.b)
 
     def to(self, device: str) -> "Network":
-        """Move the weights to ``device`` ("cpu" or "cuda")."""
+        """Move the weights to ``device`` ("cpu" or "cuda"): a new parameter store on that device."""
         xp = namespace_for(device)
+        if xp is not self.params.xp:
+            self._build_store(xp)
         for layer in self.layers:
-            layer.to(xp)
+            layer.clear()
         self.device = device
-        self._pack()
         return self
-
-    def _pack(self) -> None:
-        """Hold all weights in one flat array and all biases in another, with each layer's W and b views
-        into them, and the same for the training gradients. The optimizer and the gradient checks then
-        make a few calls on two arrays per step instead of a few calls per W and b of every layer."""
-        xp = self.xp
-        weights = xp.empty(self.n_weights, dtype=self.dtype)
-        biases = xp.empty(self.n_biases, dtype=self.dtype)
-        grad_weights, grad_biases = xp.zeros_like(weights), xp.zeros_like(biases)
-        views, w_at, b_at = [], 0, 0
-        for layer in self.layers:
-            w_end, b_end = w_at + layer.n_weights, b_at + layer.n_biases
-            W, b = weights[w_at:w_end].reshape(layer.W.shape), biases[b_at:b_end]
-            grad_W, grad_b = grad_weights[w_at:w_end].reshape(layer.W.shape), grad_biases[b_at:b_end]
-            W[...], b[...] = layer.W, layer.b
-            layer.bind(W, b, grad_W, grad_b)
-            views.append((W, b, grad_W, grad_b))
-            w_at, b_at = w_end, b_end
-        self._flat = ([weights, biases], [grad_weights, grad_biases], views)
-
-    def parameter_groups(self) -> tuple[list, list, list]:
-        """``([weights, biases], [grad_weights, grad_biases], [True, False])``: every weight in one flat
-        array and every bias in another (the layers' W and b are views into them), their gradients from
-        the last training step laid out alike, and which of the two weight decay applies to."""
-        if any(layer.W is not W or layer.b is not b for layer, (W, b, _, _) in zip(self.layers, self._flat[2])):
-            self._pack()  # a layer's W or b was replaced by another array: gather the values again
-        params, grads, views = self._flat
-        for layer, (W, b, grad_W, grad_b) in zip(self.layers, views):
-            if layer.grad_W is not None and layer.grad_W is not grad_W:
-                layer.bind(W, b, grad_W, grad_b)  # the last backward wrote its own arrays: bind copies them in
-        return params, grads, [True, False]
 
     @property
     def xp(self):
         """The array namespace of the network's device (numpy on the CPU)."""
-        return np if self.device == "cpu" else namespace_for(self.device)
+        return self.params.xp
 
     # ---- sizes -------------------------------------------------------------------------------------
     @property
@@ -181,20 +168,52 @@ class Network:
         """"classification" for a sigmoid or softmax output, else "regression"."""
         return "classification" if isinstance(self.output_activation, (Sigmoid, Softmax)) else "regression"
 
-    # ---- forward and backward ----------------------------------------------------------------------
-    def forward(self, x):
-        """ŷ for a batch, caching every layer's x, a and z. ``x: (n_samples, n_in) -> (n_samples, n_out)``."""
-        return self._forward(self.check_x(x))
+    # ---- forward and backward: the one public step contract ----------------------------------------
+    def forward(self, x, workspace: Workspace | None = None, checked: bool = False):
+        """ŷ for a batch, caching every layer's x, a and z. ``x: (n_samples, n_in) -> (n_samples, n_out)``.
 
-    def _forward(self, x, reuse: bool = False):
+        ``checked=True``: ``x`` already passed :meth:`check_x` (the trainer checks a whole data set once).
+        """
+        if not checked:
+            x = self.check_x(x)
         for layer in self.layers:
-            x = layer.forward(x, reuse)
+            x = layer.forward(x, workspace)
         return x
 
-    def _fused(self) -> bool:
+    def loss_and_grad(self, x, y, sample_weight=None, workspace: Workspace | None = None,
+                      checked: bool = False) -> float:
+        """Forward, cost and backward on a batch: returns the cost C (plus the L2 penalty) and leaves
+        dC/dW and dC/db of every layer in the parameter store's gradients (``self.params.grad_weights``,
+        ``grad_biases``; each layer's ``grad_W``/``grad_b`` are views of them).
+
+        This is the one step every front door goes through: the trainer, L-BFGS in the scikit-learn
+        wrapper, :func:`~glassnet.gradcheck.gradient_check`, the trace and the playground.
+
+        ``x: (n_samples, n_in)``, ``y: (n_samples, n_out)`` or class labels ``(n_samples,)``,
+        ``sample_weight: (n_samples,)`` makes the cost the weighted mean Σ w c / Σ w. With a
+        :class:`~glassnet.params.Workspace`, work arrays are kept between calls (no allocation per step).
+        ``checked=True``: x, y and the weights already passed :meth:`check_xy` / :func:`as_sample_weight`.
+        """
+        if not checked:
+            x, y = self.check_xy(x, y)
+            if sample_weight is not None:
+                sample_weight = as_sample_weight(sample_weight, x.shape[0], self.dtype, self.xp)
+        self.forward(x, workspace, checked=True)
+        loss = self.cost_of_last_forward(y, sample_weight)
+        self._backpropagate(y, sample_weight, workspace)
+        return loss
+
+    @property
+    def uses_fused_delta(self) -> bool:
+        """True for the matched output/cost pairs, whose output delta is the fused (ŷ − y)/n."""
         return self.cost.fuses_with(self.output_activation)
 
-    def _cost_value(self, y, sample_weight=None) -> float:
+    @property
+    def last_outputs(self):
+        """ŷ of the last :meth:`forward` (None before one)."""
+        return self.layers[-1].z
+
+    def cost_of_last_forward(self, y, sample_weight=None) -> float:
         """The cost of the last forward pass against targets ``y`` (plus the L2 penalty).
 
         With ``sample_weight: (n_samples,)`` the mean over samples is the weighted mean Σ w c / Σ w.
@@ -205,53 +224,54 @@ class Network:
     def _cost_of(self, a, z, y, sample_weight=None) -> float:
         """The cost (without L2) of output weighted sums ``a`` and activations ``z`` against ``y``."""
         if sample_weight is None:
-            return self.cost.fused_value(a, y) if self._fused() else self.cost.value(z, y)
-        per = self.cost.fused_per_sample(a, y) if self._fused() else self.cost.per_sample(z, y)
+            return self.cost.fused_value(a, y) if self.uses_fused_delta else self.cost.value(z, y)
+        per = self.cost.fused_per_sample(a, y) if self.uses_fused_delta else self.cost.per_sample(z, y)
         return float((per * sample_weight).sum() / sample_weight.sum())
 
     def l2_penalty(self) -> float:
         """(l2/2) Σ_l ‖W_l‖² — zero unless ``l2`` is set. Biases are not penalised."""
         if not self.l2:
             return 0.0
-        return 0.5 * self.l2 * sum(float((layer.W * layer.W).sum()) for layer in self.layers)
+        weights = self.params.weights
+        return 0.5 * self.l2 * float(self.xp.vdot(weights, weights))
 
-    def _backward(self, y, reuse: bool = False, sample_weight=None) -> None:
-        """Fill every layer's delta, grad_W and grad_b from the last forward pass and targets ``y``."""
+    def _backpropagate(self, y, sample_weight=None, workspace: Workspace | None = None) -> None:
+        """Fill every layer's delta and the store's gradients from the last forward pass and targets ``y``."""
         last, deep = self.layers[-1], len(self.layers) > 1
         # weighted mean: each sample's share of dC/dŷ is n·w_i/Σw times its share in the plain mean
         scale = None if sample_weight is None else (sample_weight * (y.shape[0] / sample_weight.sum()))[:, None]
-        if self._fused():
+        if self.uses_fused_delta:
             # matched pair: delta_L = (ŷ − y)/n  (see costs.py for the derivation)
-            delta = self.cost.fused_delta(last.z, y, out=last._buffer("delta", last.z.shape, reuse))
+            out = None if workspace is None else workspace.array(last, "delta", last.z.shape, self.dtype, self.xp)
+            delta = self.cost.fused_delta(last.z, y, out=out)
             if scale is not None:
                 delta *= scale
-            grad_below = last.backward(delta, need_input_grad=deep, reuse=reuse)
+            grad_below = last.backward(delta, need_input_grad=deep, workspace=workspace)
         else:
             # delta_L = dC/dŷ ⊙ f'(a_L)   (general chain rule)
             grad_z = self.cost.gradient(last.z, y)
             if scale is not None:
                 grad_z *= scale
-            grad_below = last.backward_from_output_grad(grad_z, need_input_grad=deep)
+            grad_below = last.backward_from_output_grad(grad_z, need_input_grad=deep, workspace=workspace)
         for index in range(len(self.layers) - 2, -1, -1):
             # delta_l = (delta_{l+1} @ W_{l+1}.T) ⊙ f'(a_l); the first layer needs no dC/dx
             grad_below = self.layers[index].backward_from_output_grad(grad_below, need_input_grad=index > 0,
-                                                                      reuse=reuse)
+                                                                      workspace=workspace)
         if self.l2:
-            for layer in self.layers:
-                # d/dW of (l2/2)‖W‖² = l2 · W
-                layer.grad_W += self.l2 * layer.W
+            # d/dW of (l2/2)‖W‖² = l2 · W, added to every weight's gradient in one pass
+            scratch = None if workspace is None else workspace.array(self, "l2", self.params.weights.shape,
+                                                                     self.dtype, self.xp)
+            axpy(self.l2, self.params.weights, self.params.grad_weights, scratch)
 
     def loss(self, x, y) -> float:
         """The cost C on (x, y), plus the L2 penalty if set."""
         x, y = self.check_xy(x, y)
-        self._forward(x)
-        return self._cost_value(y)
+        self.forward(x, checked=True)
+        return self.cost_of_last_forward(y)
 
     def gradients(self, x, y) -> list[tuple]:
-        """Forward, then backpropagate: ``[(dC/dW_1, dC/db_1), ...]`` (arrays owned by the layers)."""
-        x, y = self.check_xy(x, y)
-        self._forward(x)
-        self._backward(y)
+        """Forward, then backpropagate: ``[(dC/dW_1, dC/db_1), ...]`` (views into the parameter store)."""
+        self.loss_and_grad(x, y)
         return [(layer.grad_W, layer.grad_b) for layer in self.layers]
 
     def backward(self, y) -> None:
@@ -259,7 +279,7 @@ class Network:
         if self.layers[-1].z is None:
             raise NotFittedError("backward needs a forward pass first: call forward(x)")
         n_samples = self.layers[-1].z.shape[0]
-        self._backward(self.check_y(y, n_samples))
+        self._backpropagate(self.check_y(y, n_samples))
 
     # ---- data checks -------------------------------------------------------------------------------
     def check_x(self, x):
@@ -279,12 +299,12 @@ class Network:
         if self.task != "classification":
             raise ConfigError(f"predict_proba needs a sigmoid or softmax output, this network's output is "
                               f"{self.output_activation.name!r}; use predict")
-        return to_numpy(self._forward_no_cache(self.check_x(x)))
+        return to_numpy(self.outputs(x))
 
     def predict(self, x) -> np.ndarray:
         """Class indices ``(n_samples,)`` for classification (argmax, or ŷ > 0.5 for one sigmoid output);
         the raw outputs ``(n_samples, n_out)`` for regression."""
-        outputs = self._forward_no_cache(self.check_x(x))
+        outputs = self.outputs(x)
         return to_numpy(self.decide(outputs)) if self.task == "classification" else to_numpy(outputs)
 
     def decide(self, outputs):
@@ -302,7 +322,11 @@ class Network:
             x = layer.predict(x)
         return x
 
-    def _forward_no_cache(self, x):
+    def outputs(self, x, checked: bool = False):
+        """ŷ ``(n_samples, n_out)`` in the network's namespace, with nothing cached (the training state
+        stays as it was); long inputs go through in chunks."""
+        if not checked:
+            x = self.check_x(x)
         step = self._chunk_rows()
         outputs = [self._predict_chunk(x[start:start + step]) for start in range(0, x.shape[0], step)]
         return outputs[0] if len(outputs) == 1 else self.xp.concatenate(outputs)
@@ -374,22 +398,30 @@ class Network:
         twin.set_weights(self.get_weights())
         return twin
 
-    # ---- training ----------------------------------------------------------------------------------
-    def fit(self, x, y, **options):
-        """Train by gradient descent; see :func:`glassnet.training.fit` for the options. Returns a History."""
-        from .training import fit
+    # ---- conveniences assembled one floor up --------------------------------------------------------
+    #: ``fit`` (glassnet.run), ``trace`` (glassnet.trace) live on floors above the model: they register
+    #: themselves here when glassnet is imported, so the model never imports training, files or the trace
+    conveniences: dict = {}
 
-        return fit(self, x, y, **options)
+    @classmethod
+    def provide(cls, name: str, function) -> None:
+        """Register ``function(network, ...)`` as the method ``name`` (``fit``, ``trace``)."""
+        cls.conveniences[name] = function
+
+    def _convenience(self, name: str):
+        if name not in self.conveniences:
+            raise ConfigError(f"Network.{name} needs the full package: import glassnet")
+        return self.conveniences[name]
+
+    def fit(self, x, y, **options):
+        """Train by gradient descent; see :func:`glassnet.run.fit` for the options. Returns a History."""
+        return self._convenience("fit")(self, x, y, **options)
 
     def trace(self, x, y, learning_rate: float = 0.1, apply: bool = False):
         """Every number of one gradient-descent step on (x, y): see :class:`glassnet.trace.StepTrace`."""
-        from .trace import StepTrace
-
-        return StepTrace(self, x, y, learning_rate, apply)
+        return self._convenience("trace")(self, x, y, learning_rate, apply)
 
     def _repr_html_(self) -> str:
-        from .document import Document
-
         rows = [[i + 1, layer.n_in, layer.n_out, layer.activation.name, f"{layer.n_weights:,}", layer.n_biases]
                 for i, layer in enumerate(self.layers)]
         doc = Document().text(repr(self)).table(["layer", "inputs", "units", "activation", "weights", "biases"], rows)
@@ -400,8 +432,3 @@ class Network:
         return (f"Network({' -> '.join(parts)}; {self.n_weights:,} weights, {self.n_biases:,} biases; "
                 f"cost {self.cost.name})")
 
-
-def _check_l2(l2) -> float:
-    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not np.isfinite(l2) or l2 < 0:
-        raise ConfigError(f"l2 must be a finite number >= 0, got {l2!r}")
-    return float(l2)

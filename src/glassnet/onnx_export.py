@@ -1,4 +1,4 @@
-"""Export a model to ONNX (the ``onnx`` extra): input "x" (n, n_features) -> output "y".
+"""Export a model to ONNX (files floor; the ``onnx`` extra): input "x" (n, n_features) -> output "y".
 
 The graph is: optional standardisation (Sub, Div) -> per layer MatMul, Add, activation. The output is the
 network's output (class probabilities for softmax / sigmoid outputs), in the model's dtype.
@@ -11,18 +11,6 @@ from .errors import ConfigError
 from .modelfile import Model, atomic_write
 
 OPSET = 17
-
-
-def _activation_nodes(helper, name: str, config: dict, source: str, target: str) -> list:
-    simple = {"identity": "Identity", "linear": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu",
-              "softplus": "Softplus"}
-    if name in simple:
-        return [helper.make_node(simple[name], [source], [target])]
-    if name == "leaky_relu":
-        return [helper.make_node("LeakyRelu", [source], [target], alpha=float(config.get("alpha", 0.01)))]
-    if name == "softmax":
-        return [helper.make_node("Softmax", [source], [target], axis=1)]
-    raise ConfigError(f"activation {name!r} has no ONNX export")
 
 
 def to_onnx(model: Model):
@@ -46,7 +34,8 @@ def to_onnx(model: Model):
         target = "y" if index == len(network.layers) else f"z{index}"
         nodes += [helper.make_node("MatMul", [current, f"W{index}"], [f"xw{index}"]),
                   helper.make_node("Add", [f"xw{index}", f"b{index}"], [f"a{index}"])]
-        nodes += _activation_nodes(helper, layer.activation.name, layer.activation.get_config(), f"a{index}", target)
+        operator, attributes = layer.activation.onnx_node()  # each activation names its own ONNX node
+        nodes.append(helper.make_node(operator, [f"a{index}"], [target], **attributes))
         current = target
     graph = helper.make_graph(nodes, "glassnet", [helper.make_tensor_value_info("x", elem, [None, network.n_inputs])],
                               [helper.make_tensor_value_info("y", elem, [None, network.n_outputs])], initializers)

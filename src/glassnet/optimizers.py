@@ -1,7 +1,9 @@
-"""Optimizers, sorted in order of increasing complexity. Each updates the parameters in place.
+"""Optimizers (learning floor), sorted in order of increasing complexity. Each updates parameters in place.
 
-``step(params, grads, learning_rate)`` takes the lists ``[W_1, b_1, W_2, b_2, ...]`` and their gradients.
-Weight decay (AdamW) applies to weights only, chosen by ``decay_mask``.
+``step(groups, learning_rate)`` takes the parameter store's groups (:class:`~glassnet.params.ParameterGroup`:
+all weights in one flat array, all biases in another, with their gradients). Weight decay (AdamW) applies to
+the groups marked ``decay`` (the weights), never to biases. Each class's docstring states its update rule;
+``_update`` is the fast in-place form of that rule and the tests check it against the rule written out.
 """
 from __future__ import annotations
 
@@ -9,18 +11,8 @@ import math
 
 from .backend import namespace_of
 from .blas import axpy
-from .errors import ConfigError
+from .constraints import check
 from .registry import Registry
-
-
-def _check(name: str, value, low: float, high: float, low_open=False, high_open=True) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-    if not ok:
-        left, right = "(" if low_open else "[", ")" if high_open else "]"
-        raise ConfigError(f"{name} must be a number in {left}{low}, {high}{right}, got {value!r}")
-    return float(value)
 
 
 class Optimizer:
@@ -32,14 +24,19 @@ class Optimizer:
         self.state: list[dict] = []
         self.t = 0  # number of steps taken
 
-    def step(self, params: list, grads: list, learning_rate: float, decay_mask: list[bool] | None = None) -> None:
-        if not self.state:
-            self.state = [self._new_state(p) for p in params]
+    def step(self, groups, learning_rate: float) -> None:
+        """One update of every group (``values``, ``grads``, ``decay``) with ``learning_rate``."""
+        self.ensure_state(groups)
         self.t += 1
-        if decay_mask is None:
-            decay_mask = [True] * len(params)
-        for param, grad, state, decays in zip(params, grads, self.state, decay_mask):
-            self._update(param, grad, state, learning_rate, decays)
+        for group, state in zip(groups, self.state):
+            self._update(group.values, group.grads, state, learning_rate, group.decay)
+
+    def ensure_state(self, groups) -> list[dict]:
+        """The per-group state (momentum, moments), created (zero) on first use; ``scratch`` arrays in it
+        are work space, not state."""
+        if not self.state:
+            self.state = [self._new_state(group.values) for group in groups]
+        return self.state
 
     def _new_state(self, param) -> dict:
         return {}
@@ -87,7 +84,7 @@ class Momentum(Optimizer):
 
     def __init__(self, momentum: float = 0.9, nesterov: bool = False):
         super().__init__()
-        self.momentum = _check("momentum", momentum, 0.0, 1.0)
+        self.momentum = check("momentum", momentum)
         self.nesterov = bool(nesterov)
 
     def _new_state(self, param):
@@ -138,9 +135,9 @@ class Adam(Optimizer):
 
     def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
         super().__init__()
-        self.beta_1 = _check("beta_1", beta_1, 0.0, 1.0)
-        self.beta_2 = _check("beta_2", beta_2, 0.0, 1.0)
-        self.epsilon = _check("epsilon", epsilon, 0.0, math.inf, low_open=True)
+        self.beta_1 = check("beta_1", beta_1)
+        self.beta_2 = check("beta_2", beta_2)
+        self.epsilon = check("epsilon", epsilon)
 
     def _new_state(self, param):
         return {"m": param * 0, "v": param * 0, "scratch": param * 0}
@@ -179,7 +176,7 @@ class AdamW(Adam):
     def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
                  weight_decay: float = 0.01):
         super().__init__(beta_1, beta_2, epsilon)
-        self.weight_decay = _check("weight_decay", weight_decay, 0.0, math.inf)
+        self.weight_decay = check("weight_decay", weight_decay)
 
     def _update(self, param, grad, state, learning_rate, decays):
         if decays and self.weight_decay:

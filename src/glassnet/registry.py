@@ -22,15 +22,18 @@ class Registry:
         self.base = base
         self._factories: Dict[str, Callable[..., Any]] = {}
         self._aliases: set[str] = set()
+        self._info: Dict[str, dict] = {}
 
-    def register(self, name: str, factory: Callable[..., Any] | None = None, alias: bool = False):
+    def register(self, name: str, factory: Callable[..., Any] | None = None, alias: bool = False, **info: Any):
         """Register ``factory`` under ``name`` (``alias``: a second name for something already registered);
-        usable as a decorator."""
+        ``info`` keeps facts about it for listings (a description, a kind). Usable as a decorator."""
 
         def add(f):
             self._factories[name] = f
             if alias:
                 self._aliases.add(name)
+            if info:
+                self._info[name] = dict(info)
             return f
 
         return add(factory) if factory is not None else add
@@ -38,6 +41,11 @@ class Registry:
     def names(self, aliases: bool = True) -> list[str]:
         """Every name that resolves, or only the canonical ones (``aliases=False``)."""
         return sorted(n for n in self._factories if aliases or n not in self._aliases)
+
+    def info(self, name: str) -> dict:
+        """What was registered about ``name`` besides its factory ({} when nothing)."""
+        self.factory(name)  # an unknown name gives the usual error
+        return dict(self._info.get(name.lower(), {}))
 
     def __contains__(self, name: object) -> bool:
         return name in self._factories

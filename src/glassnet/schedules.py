@@ -1,9 +1,9 @@
-"""Learning-rate schedules: the learning rate for each epoch (0-based) from the initial rate lr_0."""
+"""Learning-rate schedules (learning floor): the learning rate for each epoch (0-based) from the base rate lr_0."""
 from __future__ import annotations
 
 import math
 
-from .errors import ConfigError
+from .constraints import check
 from .registry import Registry
 
 
@@ -16,6 +16,10 @@ class Schedule:
     def get_config(self) -> dict:
         return {"name": self.name, **{k: v for k, v in vars(self).items()}}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Schedule":
+        return SCHEDULES.get(config)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
@@ -24,7 +28,7 @@ SCHEDULES = Registry("schedule", Schedule)
 
 
 @SCHEDULES.register("constant")
-class Constant(Schedule):
+class ConstantRate(Schedule):
     """lr = lr_0."""
 
     name = "constant"
@@ -40,11 +44,8 @@ class Step(Schedule):
     name = "step"
 
     def __init__(self, every: int = 10, factor: float = 0.5):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigError(f"step schedule 'every' must be a positive integer, got {every!r}")
-        if not 0 < factor <= 1:
-            raise ConfigError(f"step schedule 'factor' must be in (0, 1], got {factor!r}")
-        self.every, self.factor = every, float(factor)
+        self.every = check("step_every", every, "step schedule 'every'")
+        self.factor = check("step_factor", factor, "step schedule 'factor'")
 
     def __call__(self, learning_rate, epoch):
         return learning_rate * self.factor ** (epoch // self.every)
@@ -57,9 +58,7 @@ class Exponential(Schedule):
     name = "exponential"
 
     def __init__(self, gamma: float = 0.95):
-        if not 0 < gamma <= 1:
-            raise ConfigError(f"exponential schedule 'gamma' must be in (0, 1], got {gamma!r}")
-        self.gamma = float(gamma)
+        self.gamma = check("gamma", gamma, "exponential schedule 'gamma'")
 
     def __call__(self, learning_rate, epoch):
         return learning_rate * self.gamma ** epoch
@@ -72,15 +71,27 @@ class Cosine(Schedule):
     name = "cosine"
 
     def __init__(self, period: int = 100, min_lr: float = 0.0):
-        if isinstance(period, bool) or not isinstance(period, int) or period < 1:
-            raise ConfigError(f"cosine schedule 'period' must be a positive integer, got {period!r}")
-        if min_lr < 0:
-            raise ConfigError(f"cosine schedule 'min_lr' must be >= 0, got {min_lr!r}")
-        self.period, self.min_lr = period, float(min_lr)
+        self.period = check("period", period, "cosine schedule 'period'")
+        self.min_lr = check("min_learning_rate", min_lr, "cosine schedule 'min_lr'")
 
     def __call__(self, learning_rate, epoch):
         progress = min(epoch, self.period) / self.period
         return self.min_lr + 0.5 * (learning_rate - self.min_lr) * (1.0 + math.cos(math.pi * progress))
+
+
+@SCHEDULES.register("invscaling")
+class InvScaling(Schedule):
+    """scikit-learn's inverse scaling: lr = lr_0 / (t + 1)^power_t, where t = epoch · samples_per_epoch is
+    the number of samples seen before the epoch (the rate changes once per epoch, as in scikit-learn)."""
+
+    name = "invscaling"
+
+    def __init__(self, power_t: float = 0.5, samples_per_epoch: int = 1):
+        self.power_t = check("power_t", power_t)
+        self.samples_per_epoch = check("samples_per_epoch", samples_per_epoch)
+
+    def __call__(self, learning_rate, epoch):
+        return learning_rate / (epoch * self.samples_per_epoch + 1) ** self.power_t
 
 
 def get_schedule(spec, **params) -> Schedule:

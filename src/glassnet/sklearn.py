@@ -9,8 +9,6 @@ Differences from scikit-learn's MLP, on purpose:
 - the squared loss is ½‖ŷ − y‖² summed over outputs (scikit-learn averages it over outputs but not its
   gradient, so its L-BFGS sees a gradient n_outputs times too large); ``loss_`` here is exactly the function
   whose gradient is used;
-- ``learning_rate="invscaling"`` updates the rate once per epoch (lr_init / (t_ + 1)^power_t) rather than
-  per batch.
 
 ``alpha`` is scaled as scikit-learn scales it: the L2 term of a batch is ½ · alpha · Σ‖W‖² / Σ(weights in it).
 """
@@ -35,7 +33,10 @@ except ImportError as exc:  # pragma: no cover
 from .errors import ConfigError
 from .modelfile import Model, load_model, save_model
 from .network import Network
+from .callbacks import Callback
+from .layers import Dense
 from .optimizers import Adam, AdamW, Momentum, SGD
+from .schedules import InvScaling
 from .training import Trainer
 
 SOLVERS = ("sgd", "adam", "adamw", "lbfgs")
@@ -110,8 +111,6 @@ class _GlassnetMLP(BaseEstimator):
 
     # ---- network -----------------------------------------------------------------------------------
     def _build_network(self, n_features: int, n_outputs: int, output: str) -> Network:
-        from .layers import Dense
-
         rng_seed = _seed(self.random_state)
         sizes = [n_features, *self._hidden, n_outputs]
         acts = self._activations + [output]
@@ -170,84 +169,57 @@ class _GlassnetMLP(BaseEstimator):
             self._fit_lbfgs(X, targets, sample_weight)
         else:
             self._fit_stochastic(X, targets, sample_weight, incremental)
-        self._export_weights()
+        self.export_weights()
         return self
 
     def _batch_size(self, n_samples: int) -> int:
         return min(200, n_samples) if self.batch_size == "auto" else min(int(self.batch_size), n_samples)
 
     def _fit_stochastic(self, X, targets, sample_weight, incremental: bool) -> None:
+        """Epochs through the trainer's one loop; scikit-learn's stopping rule and its 'adaptive' rate are a
+        callback, 'invscaling' is a schedule."""
         X_val = y_val = None
         if self.early_stopping and not incremental:
-            stratify = targets.argmax(axis=1) if isinstance(self, ClassifierMixin) and targets.shape[1] > 1 else None
-            parts = train_test_split(X, targets, *(() if sample_weight is None else (sample_weight,)),
-                                     random_state=_seed(self.random_state), test_size=self.validation_fraction,
-                                     stratify=stratify)
-            X, X_val, targets, y_val = parts[:4]
-            if sample_weight is not None:
-                sample_weight = parts[4]
+            X, X_val, targets, y_val, sample_weight = self._validation_split(X, targets, sample_weight)
         batch_size = self._batch_size(X.shape[0])
         # scikit-learn: the L2 term of a batch is ½ α ‖W‖² / Σ(weights in the batch); with weights this uses
         # the batch's expected weight sum, batch_size · mean(w) (exact for a full batch)
         mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
         self.network_.l2 = float(self.alpha) / (batch_size * mean_weight)
         if self._trainer is None or not (incremental or self.warm_start):
+            self._rule = _SklearnStoppingRule(self, X_val, y_val)
             self._trainer = Trainer(self.network_, self._optimizer(), self.learning_rate_init, batch_size,
-                                    shuffle=self.shuffle)
-            self._learning_rate_now = float(self.learning_rate_init)
+                                    schedule=self._schedule(X.shape[0]), shuffle=self.shuffle, callbacks=[self._rule])
         trainer = self._trainer
         trainer.batch_size, trainer.shuffle = batch_size, self.shuffle
-        x_engine, y_engine = self.network_.check_xy(X, targets)
-        weights = None if sample_weight is None else self.network_.xp.asarray(sample_weight, dtype=self.network_.dtype)
-        iterations = 1 if incremental else self.max_iter
-        for _ in range(iterations):
-            trainer.epoch += 1
-            trainer.learning_rate = self._current_learning_rate()
-            logs = trainer.run_epoch(x_engine, y_engine, None, weights)
-            self.n_iter_ += 1
-            self.t_ += X.shape[0]
-            self.loss_ = logs["loss"]
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            if incremental:
-                self.best_loss_ = min(self.best_loss_, self.loss_)
-                break
-            if self._should_stop(X_val, y_val):
-                break
-        else:
-            if not incremental:
-                warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and the "
-                              "optimization hasn't converged yet.", ConvergenceWarning)
-        if self.early_stopping and getattr(self, "_best_weights", None) is not None and not incremental:
-            self.network_.set_weights(self._best_weights)
+        self._rule.X_val, self._rule.y_val, self._rule.incremental = X_val, y_val, incremental
+        if not incremental:
+            self._rule.no_improvement = 0
+        trainer.begin(X, targets, sample_weight=sample_weight)
+        try:
+            ended = trainer.train(max_epochs=1 if incremental else self.max_iter)
+        finally:
+            trainer.end()
+        self.n_iter_ += len(ended)
+        self.t_ += X.shape[0] * len(ended)
+        if not incremental and not trainer.stop_training:
+            warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning)
+        if self.early_stopping and self._rule.best_weights is not None and not incremental:
+            self.network_.set_weights(self._rule.best_weights)
 
-    def _current_learning_rate(self) -> float:
+    def _validation_split(self, X, targets, sample_weight):
+        stratify = targets.argmax(axis=1) if isinstance(self, ClassifierMixin) and targets.shape[1] > 1 else None
+        parts = train_test_split(X, targets, *(() if sample_weight is None else (sample_weight,)),
+                                 random_state=_seed(self.random_state), test_size=self.validation_fraction,
+                                 stratify=stratify)
+        X, X_val, targets, y_val = parts[:4]
+        return X, X_val, targets, y_val, (parts[4] if sample_weight is not None else None)
+
+    def _schedule(self, n_samples: int):
         if self.learning_rate == "invscaling":
-            return float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-        return self._learning_rate_now
-
-    def _should_stop(self, X_val, y_val) -> bool:
-        """scikit-learn's rule: stop after n_iter_no_change epochs without improving by more than tol."""
-        if self.early_stopping:
-            score = self._validation_score(X_val, y_val)
-            self.validation_scores_.append(score)
-            improved = score > self.best_validation_score_ + self.tol
-            self.best_validation_score_ = max(self.best_validation_score_, score)
-            if score >= self.best_validation_score_:
-                self._best_weights = self.network_.get_weights()
-            self.best_loss_ = None
-        else:
-            improved = self.loss_ < self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, self.loss_)
-        self._no_improvement = 0 if improved else getattr(self, "_no_improvement", 0) + 1
-        if self._no_improvement <= self.n_iter_no_change:
-            return False
-        if self.learning_rate == "adaptive" and self._learning_rate_now > 1e-6:
-            self._learning_rate_now /= 5.0
-            self._no_improvement = 0
-            return False
-        return True
+            return InvScaling(self.power_t, n_samples)
+        return "constant"  # 'adaptive' lowers trainer.learning_rate from the stopping rule
 
     def _fit_lbfgs(self, X, targets, sample_weight) -> None:
         from scipy.optimize import minimize
@@ -255,29 +227,26 @@ class _GlassnetMLP(BaseEstimator):
         self.network_.l2 = float(self.alpha) / (X.shape[0] if sample_weight is None else float(np.sum(sample_weight)))
         x_engine, y_engine = self.network_.check_xy(X, targets)
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=self.network_.dtype)
-        start = _flatten(self.network_.get_weights()).astype(np.float64)
-        result = minimize(self._loss_and_gradient, start, args=(x_engine, y_engine, weights), jac=True,
-                          method="L-BFGS-B", options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                                                      "gtol": self.tol})
+        result = minimize(self._loss_and_gradient, self.network_.params.get_vector(), jac=True,
+                          args=(x_engine, y_engine, weights), method="L-BFGS-B",
+                          options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol})
         if not result.success and result.nit >= self.max_iter:
             warnings.warn(f"lbfgs failed to converge after {result.nit} iterations; increase max_iter or "
                           f"scale the data", ConvergenceWarning)
-        self.network_.set_weights(_unflatten(result.x, self.network_))
+        self.network_.params.set_vector(result.x)
         self.n_iter_ = int(result.nit)
         self.loss_ = float(result.fun)
         self.best_loss_ = None
         self.loss_curve_ = None
 
-    def _loss_and_gradient(self, flat, x, y, sample_weight=None):
-        """(C(θ), ∇C(θ)) for the flattened parameters θ = [W_1, b_1, ...] — what L-BFGS minimises."""
+    def _loss_and_gradient(self, vector, x, y, sample_weight=None):
+        """(C(θ), ∇C(θ)) for all parameters θ as one vector — what L-BFGS minimises (the network's step)."""
         network = self.network_
-        network.set_weights(_unflatten(flat, network))
-        network._forward(x)
-        value = network._cost_value(y, sample_weight)
-        network._backward(y, sample_weight=sample_weight)
-        return value, _flatten(network.parameter_gradients()).astype(np.float64)
+        network.params.set_vector(vector)
+        value = network.loss_and_grad(x, y, sample_weight, checked=True)
+        return value, network.params.gradient_vector()
 
-    def _export_weights(self) -> None:
+    def export_weights(self) -> None:
         weights = self.network_.get_weights()
         self.coefs_, self.intercepts_ = weights[0::2], weights[1::2]
 
@@ -290,7 +259,7 @@ class _GlassnetMLP(BaseEstimator):
     def _predict_outputs(self, X):
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self.network_._forward_no_cache(self.network_.check_x(X.astype(self.network_.dtype, copy=False)))
+        return self.network_.outputs(X.astype(self.network_.dtype, copy=False))
 
     # ---- model files -------------------------------------------------------------------------------
     def to_model(self) -> Model:
@@ -318,9 +287,60 @@ class _GlassnetMLP(BaseEstimator):
         estimator.n_outputs_ = model.network.n_outputs
         estimator.n_layers_ = len(model.network.layers) + 1
         estimator.out_activation_ = model.network.output_activation.name
-        estimator._restore_targets(model)
-        estimator._export_weights()
+        estimator.restore_targets(model)
+        estimator.export_weights()
         return estimator
+
+
+class _SklearnStoppingRule(Callback):
+    """scikit-learn's bookkeeping and stopping rule after each epoch: ``loss_`` and ``loss_curve_``; stop after
+    ``n_iter_no_change`` epochs without improving (the training loss, or the validation score with
+    ``early_stopping``) by more than ``tol``; with ``learning_rate="adaptive"`` divide the learning rate by 5
+    instead, until it is at most 1e-6."""
+
+    def __init__(self, estimator: "_GlassnetMLP", X_val=None, y_val=None):
+        self.estimator, self.X_val, self.y_val = estimator, X_val, y_val
+        self.incremental, self.no_improvement, self.best_weights = False, 0, None
+
+    def get_state(self) -> dict:
+        return {"no_improvement": self.no_improvement}
+
+    def set_state(self, state: dict) -> None:
+        self.no_improvement = state.get("no_improvement", 0)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        est = self.estimator
+        est.loss_ = logs["loss"]
+        est.loss_curve_.append(est.loss_)
+        if est.verbose:
+            print(f"Iteration {est.n_iter_ + len(est.loss_curve_) - est.n_iter_}, loss = {est.loss_:.8f}")
+        if self.incremental:
+            est.best_loss_ = min(est.best_loss_, est.loss_)
+            trainer.stop("partial_fit: one epoch")
+            return
+        improved = self._improved(est)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+        if self.no_improvement <= est.n_iter_no_change:
+            return
+        if est.learning_rate == "adaptive" and trainer.learning_rate > 1e-6:
+            trainer.learning_rate /= 5.0
+            self.no_improvement = 0
+            return
+        trainer.stop(f"no improvement over {est.tol} for {est.n_iter_no_change} consecutive epochs")
+
+    def _improved(self, est) -> bool:
+        if not est.early_stopping:
+            improved = est.loss_ < est.best_loss_ - est.tol
+            est.best_loss_ = min(est.best_loss_, est.loss_)
+            return improved
+        score = est._validation_score(self.X_val, self.y_val)
+        est.validation_scores_.append(score)
+        improved = score > est.best_validation_score_ + est.tol
+        est.best_validation_score_ = max(est.best_validation_score_, score)
+        if score >= est.best_validation_score_:
+            self.best_weights = est.network_.get_weights()
+        est.best_loss_ = None
+        return improved
 
 
 class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
@@ -342,7 +362,7 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return self._binarizer.transform(y).astype(np.dtype(self.dtype))
 
     def _validation_score(self, X_val, y_val) -> float:
-        outputs = self.network_._forward_no_cache(self.network_.check_x(X_val))
+        outputs = self.network_.outputs(X_val)
         return accuracy_score(self.network_.decide(y_val), self.network_.decide(outputs))
 
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -380,7 +400,7 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
             return self.classes_[(outputs[:, 0] > 0.5).astype(int)]
         return self.classes_[outputs.argmax(axis=1)]
 
-    def _restore_targets(self, model: Model) -> None:
+    def restore_targets(self, model: Model) -> None:
         self.classes_ = np.array(model.class_labels)
         self._binarizer = LabelBinarizer().fit(self.classes_)
 
@@ -404,7 +424,7 @@ class GlassnetRegressor(RegressorMixin, _GlassnetMLP):
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def _validation_score(self, X_val, y_val) -> float:
-        return r2_score(y_val, self.network_._forward_no_cache(self.network_.check_x(X_val)))
+        return r2_score(y_val, self.network_.outputs(X_val))
 
     def _partial_fit(self, X, y, sample_weight=None):
         if not hasattr(self, "network_"):
@@ -421,7 +441,7 @@ class GlassnetRegressor(RegressorMixin, _GlassnetMLP):
         outputs = self._predict_outputs(X)
         return outputs[:, 0] if getattr(self, "_y_1d", outputs.shape[1] == 1) else outputs
 
-    def _restore_targets(self, model: Model) -> None:
+    def restore_targets(self, model: Model) -> None:
         self._y_1d = model.network.n_outputs == 1
 
 
@@ -440,18 +460,6 @@ def _seed(random_state):
     if isinstance(random_state, (int, np.integer)):
         return int(random_state)
     return int(random_state.randint(0, 2 ** 31 - 1))
-
-
-def _flatten(arrays) -> np.ndarray:
-    return np.concatenate([np.asarray(a).ravel() for a in arrays])
-
-
-def _unflatten(flat, network) -> list:
-    arrays, start = [], 0
-    for param in network.parameters():
-        arrays.append(np.asarray(flat[start:start + param.size], dtype=network.dtype).reshape(param.shape))
-        start += param.size
-    return arrays
 
 
 def _json_params(params: dict) -> dict:

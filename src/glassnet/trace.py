@@ -1,4 +1,4 @@
-"""The glass box: every number of one training step, as a worked example.
+"""The glass box (glass-box floor): every number of one training step, as a worked example.
 
 ``StepTrace(network, x, y, learning_rate)`` runs the engine's own forward and backward pass once and
 records, per layer, the inputs, weighted sums ``a``, activations ``z``, deltas, gradients and the plain
@@ -15,7 +15,8 @@ import numpy as np
 
 from .backend import to_numpy
 from .document import Document, fmt
-from .errors import ConfigError
+from .constraints import check
+from .network import Network
 
 #: networks larger than this (weights) or wider than MAX_WIDTH units are summarised, not dumped
 MAX_DETAILED_WEIGHTS = 200
@@ -67,16 +68,13 @@ class StepTrace:
     """
 
     def __init__(self, network, x, y, learning_rate: float = 0.1, apply: bool = False):
-        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-            raise ConfigError(f"learning_rate must be a number > 0, got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = check("learning_rate", learning_rate)
         self.before = network.copy()
         xs, ys = network.check_xy(x, y)
         self.x, self.y = to_numpy(xs).copy(), to_numpy(ys).copy()
-        network.gradients(xs, ys)
-        self.cost_before = network._cost_value(ys)
+        self.cost_before = network.loss_and_grad(xs, ys, checked=True)  # the engine's own step
         self.cost_name, self.cost_formula = network.cost.name, network.cost.formula
-        self.fused = network._fused()
+        self.fused = network.uses_fused_delta
         self.l2 = network.l2
         self.layers = self._record(network)
         self.after = self.before.copy()
@@ -353,3 +351,6 @@ class UnitNames:
 def trace(network, x, y, learning_rate: float = 0.1, apply: bool = False) -> StepTrace:
     """Record every number of one gradient-descent step; see :class:`StepTrace`."""
     return StepTrace(network, x, y, learning_rate, apply)
+
+
+Network.provide("trace", trace)

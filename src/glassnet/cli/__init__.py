@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:  glassnet train --dataset digits25 --out digits.npz   (then: glassnet evaluate digits.npz)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -33,11 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command)
         command.set_defaults(run=module.run)
     return parser
-
-
-def emit(result, as_json: bool, text: str) -> None:
-    """Print the result: JSON when asked, the human text otherwise."""
-    print(json.dumps(result, indent=2, default=str) if as_json else text)
 
 
 def main(argv=None) -> int:

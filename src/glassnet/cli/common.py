@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 
 def _number(text: str, convert, accept, expected: str):
@@ -41,3 +42,8 @@ def layer_sizes(text: str) -> tuple:
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+
+
+def emit(result, as_json: bool, text: str) -> None:
+    """Print the result: JSON when asked, the human text otherwise."""
+    print(json.dumps(result, indent=2, default=str) if as_json else text)

@@ -15,7 +15,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..data import names
-    from . import emit
+    from .common import emit
 
     listing = names()
     width = max(map(len, listing))

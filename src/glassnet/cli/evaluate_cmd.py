@@ -24,7 +24,7 @@ def run(args) -> int:
     from .. import data
     from ..modelfile import load_model
     from ..workflow import evaluation_data
-    from . import emit
+    from .common import emit
 
     model = load_model(args.model)
     if args.dataset:

@@ -16,7 +16,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..modelfile import describe
-    from . import emit
+    from .common import emit
 
     info = describe(args.model)
     training = info["training"]

@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..data import load_features
     from ..modelfile import load_model
-    from . import emit
+    from .common import emit
 
     model = load_model(args.model)
     X = load_features(args.input)

@@ -111,7 +111,7 @@ def run(args) -> int:
         from ..plots import write_training_plots
 
         summary["plots"] = write_training_plots(args.plots, result)
-    from . import emit
+    from .common import emit
 
     emit(summary, args.json, _text(summary))
     if result.interrupted:

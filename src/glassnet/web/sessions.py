@@ -15,6 +15,7 @@ import numpy as np
 from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
+from ..datasets import DATASETS
 from ..errors import ConfigError, GlassnetError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
@@ -22,18 +23,23 @@ from ..optimizers import OPTIMIZERS
 from ..trace import StepTrace, UnitNames, rank_dials
 from ..training import Trainer
 
-DATASETS = ["xor", "and", "or", "moons", "circles", "spirals", "blobs", "digits"]
+#: what the page offers, from the one dataset registry: the generated 2-D sets (drawn with a boundary)
+#: and the 8x8 digits
+PLAYGROUND_DATASETS = [name for name in DATASETS.names()
+                       if DATASETS.info(name)["n_features"] == 2 and DATASETS.info(name)["task"] == "classification"
+                       ] + ["digits"]
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64}
 IDLE_SECONDS = 20 * 60     # a session nobody has touched for this long is deleted
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
 GRID = 40           # decision-boundary resolution
 UNIT_GRID = 16      # per-hidden-unit heat map resolution
 SNAPSHOT_WEIGHTS = 5000
+STEPS_PER_CHUNK = 4  # training steps between checks of pause and the 50 ms publishing deadline
 
 
 def options() -> dict:
     """What the page may choose from (straight from the registries)."""
-    return {"datasets": DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
+    return {"datasets": PLAYGROUND_DATASETS, "activations": [a for a in ACTIVATIONS.names(aliases=False) if a != "softmax"],
             "costs": ["auto"] + COSTS.names(aliases=False), "optimizers": OPTIMIZERS.names(), "limits": LIMITS}
 
 
@@ -58,7 +64,8 @@ def parse_config(config) -> dict:
                              "seed", "samples"}
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
-    dataset = _field(config, "dataset", str, "xor", lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}")
+    dataset = _field(config, "dataset", str, "xor", lambda v: v in PLAYGROUND_DATASETS,
+                     f"one of {', '.join(PLAYGROUND_DATASETS)}")
     hidden = config.get("hidden", [4])
     if not isinstance(hidden, list) or len(hidden) > LIMITS["layers"] or not all(
             isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= LIMITS["units"] for h in hidden):
@@ -121,7 +128,7 @@ class Session:
     def _new_trainer(self) -> None:
         c = self.config
         self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
-        self.x_engine, self.y_engine = self.network.check_xy(self.X, self.y)
+        self.trainer.begin(self.X, self.y, self.validation)
 
     def bump(self) -> None:
         """A new state to publish (training is not activity: only requests from the page touch a session)."""
@@ -143,8 +150,8 @@ class Session:
         self.thread = None
 
     def _train_loop(self) -> None:
-        """Train in chunks of about 50 ms, publishing a new version after each chunk."""
-        validation = None if self.validation is None else self.network.check_xy(*self.validation)
+        """Train in chunks of a few steps through the trainer's loop for about 50 ms, publishing a new
+        version after each chunk (so pause acts within a few steps, not an epoch)."""
         while self.running:
             if time.monotonic() - self.touched > UNWATCHED_SECONDS:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
@@ -153,9 +160,7 @@ class Session:
                 deadline = time.monotonic() + 0.05
                 try:
                     while time.monotonic() < deadline and self.running:
-                        self.trainer.epoch += 1
-                        logs = self.trainer.run_epoch(self.x_engine, self.y_engine, validation)
-                        self.trainer.history.record(logs)
+                        self.trainer.train(max_steps=STEPS_PER_CHUNK)
                 except GlassnetError as exc:
                     self.error, self.running = str(exc), False
                 self.bump()
@@ -174,9 +179,8 @@ class Session:
             if net.n_weights <= SNAPSHOT_WEIGHTS:
                 out["weights"] = [layer.W.tolist() for layer in net.layers]
                 out["biases"] = [layer.b.tolist() for layer in net.layers]
-                out["gradients"] = [None if layer.grad_W is None else layer.grad_W.tolist() for layer in net.layers]
-                out["bias_gradients"] = [None if layer.grad_b is None else layer.grad_b.tolist()
-                                         for layer in net.layers]
+                out["gradients"] = [layer.grad_W.tolist() for layer in net.layers]
+                out["bias_gradients"] = [layer.grad_b.tolist() for layer in net.layers]
             if self.two_d:
                 out.update(self._maps())
             out["dials"] = self._dials()
@@ -204,7 +208,7 @@ class Session:
     def _dials(self, top: int = 8) -> list:
         """The last batch's largest gradients, ranked as the trace ranks them."""
         layers = self.network.layers
-        if any(layer.grad_W is None for layer in layers):
+        if self.trainer.optimizer.t == 0:  # no step yet: no gradients to rank
             return []
         return [dial_json(d) for d in rank_dials(layers, UnitNames(self.network.sizes), self.config["learning_rate"], top)]
 
@@ -215,12 +219,13 @@ class Session:
         return self.X[:n], self.y[:n]
 
     def step(self) -> dict:
-        """One gradient-descent step (plain, α = the learning rate) with every number recorded, then applied."""
+        """One training step with every number recorded: the engine's trace of the forward and backward pass,
+        then the trainer's real optimizer step from the gradients that pass left in the parameter store."""
         self.pause()
         with self.lock:
             x, y = self.step_rows()
-            trace = StepTrace(self.network, x, y, self.config["learning_rate"], apply=True)
-            self.trainer.optimizer.reset()  # the step changed the weights outside the optimizer
+            trace = StepTrace(self.network, x, y, self.config["learning_rate"])
+            self.trainer.apply_gradients()
             self.bump()
             return trace_json(trace)
 

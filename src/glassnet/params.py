@@ -1,0 +1,145 @@
+"""The parameter store (model floor): one owner for every weight, bias and gradient of a network.
+
+All weights live in one flat array and all biases in another; the gradients are laid out alike. Each layer
+holds *views* of its slices, so the optimizer updates a whole network with a few calls on two arrays, the
+checkpoint saves two arrays, and L-BFGS reads and writes one vector — and nobody else sees the flattening
+(tinygrad's fused optimizer keeps its flat buffer the same way).
+
+    weights      = [ W_1.ravel() | W_2.ravel() | ... | W_L.ravel() ]     (n_weights,)
+    biases       = [ b_1 | b_2 | ... | b_L ]                             (n_biases,)
+    grad_weights, grad_biases: the same layout, written by every backward pass
+
+A :class:`Workspace` owns the work arrays of a step (weighted sums, activations, deltas, ...), so that a
+training loop that passes the same workspace to every step allocates nothing after the first one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .backend import namespace_of
+
+
+@dataclass(frozen=True)
+class LayerParameters:
+    """One layer's views into the store: ``W: (n_in, n_out)``, ``b: (n_out,)`` and their gradients."""
+
+    W: object
+    b: object
+    grad_W: object
+    grad_b: object
+
+
+@dataclass(frozen=True)
+class ParameterGroup:
+    """A flat array of parameters, its gradient, and whether weight decay / L2 applies to it."""
+
+    name: str
+    values: object
+    grads: object
+    decay: bool
+
+
+class ParameterStore:
+    """The flat weight, bias and gradient arrays of a stack of layers with shapes ``[(n_in, n_out), ...]``.
+
+    >>> store = ParameterStore([(2, 3), (3, 1)], np.float64)
+    >>> store.n_weights, store.n_biases
+    (9, 4)
+    >>> store.layer(0).W.shape
+    (2, 3)
+    """
+
+    def __init__(self, shapes: Sequence[tuple[int, int]], dtype, xp=np):
+        self.shapes = [tuple(int(n) for n in shape) for shape in shapes]
+        self.dtype = np.dtype(dtype)
+        self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
+        self.n_biases = sum(n_out for _, n_out in self.shapes)
+        self.weights = xp.zeros(self.n_weights, dtype=self.dtype)
+        self.biases = xp.zeros(self.n_biases, dtype=self.dtype)
+        self.grad_weights = xp.zeros(self.n_weights, dtype=self.dtype)
+        self.grad_biases = xp.zeros(self.n_biases, dtype=self.dtype)
+        self.layers = self._slice()
+
+    def _slice(self) -> list[LayerParameters]:
+        views, w_at, b_at = [], 0, 0
+        for n_in, n_out in self.shapes:
+            w_end, b_end = w_at + n_in * n_out, b_at + n_out
+            views.append(LayerParameters(
+                W=self.weights[w_at:w_end].reshape(n_in, n_out), b=self.biases[b_at:b_end],
+                grad_W=self.grad_weights[w_at:w_end].reshape(n_in, n_out), grad_b=self.grad_biases[b_at:b_end]))
+            w_at, b_at = w_end, b_end
+        return views
+
+    @property
+    def xp(self):
+        """The array namespace the parameters live in (numpy, or CuPy on a GPU)."""
+        return namespace_of(self.weights)
+
+    def layer(self, index: int) -> LayerParameters:
+        """The views of layer ``index`` (0-based)."""
+        return self.layers[index]
+
+    @property
+    def groups(self) -> list[ParameterGroup]:
+        """``[weights, biases]`` with their gradients; weight decay and L2 apply to the weights only."""
+        return [ParameterGroup("weights", self.weights, self.grad_weights, True),
+                ParameterGroup("biases", self.biases, self.grad_biases, False)]
+
+    def zero_grad(self) -> None:
+        self.grad_weights.fill(0)
+        self.grad_biases.fill(0)
+
+    # ---- one vector of everything (L-BFGS, gradient checks) ----------------------------------------
+    @property
+    def size(self) -> int:
+        return self.n_weights + self.n_biases
+
+    def get_vector(self) -> np.ndarray:
+        """Every parameter as one float64 numpy vector ``[weights | biases]`` (a copy)."""
+        return np.concatenate([_host(self.weights), _host(self.biases)]).astype(np.float64)
+
+    def set_vector(self, vector) -> None:
+        """Write a vector laid out as :meth:`get_vector` into the parameters (in place)."""
+        vector = np.asarray(vector)
+        if vector.shape != (self.size,):
+            raise ValueError(f"a parameter vector of {self.size} numbers is needed, got shape {vector.shape}")
+        self.weights[...] = self.xp.asarray(vector[:self.n_weights], dtype=self.dtype)
+        self.biases[...] = self.xp.asarray(vector[self.n_weights:], dtype=self.dtype)
+
+    def gradient_vector(self) -> np.ndarray:
+        """The gradients laid out as :meth:`get_vector` (float64 numpy, a copy)."""
+        return np.concatenate([_host(self.grad_weights), _host(self.grad_biases)]).astype(np.float64)
+
+
+class Workspace:
+    """Work arrays kept between steps, by (owner, name, shape): the first step of a batch size allocates
+    them, every later one writes into the same arrays. Values cached in them (a layer's ``a``, ``z``,
+    ``delta``) are overwritten by the next step that uses the workspace."""
+
+    def __init__(self):
+        self.arrays: dict = {}
+
+    def array(self, owner, name: str, shape: tuple, dtype, xp=np, fill=None):
+        """The kept array for (owner, name, shape); new arrays start as ``fill`` (or undefined)."""
+        key = (id(owner), name, shape, np.dtype(dtype).char)
+        found = self.arrays.get(key)
+        if found is None:
+            found = self.arrays[key] = xp.empty(shape, dtype=dtype)
+            if fill is not None:
+                found.fill(fill)
+        return found
+
+    def clear(self) -> None:
+        self.arrays.clear()
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(a.nbytes) for a in self.arrays.values())
+
+
+def _host(array) -> np.ndarray:
+    get = getattr(array, "get", None)
+    return np.asarray(array) if get is None else get()
