@@ -40,9 +40,12 @@ MOMENTS = ["checkpoint write", "final save", "random"]
 SAVED_WORDS = ("the run is saved in", "holds the run as of", "the model was saved completely", "model saved to")
 
 
+LAYERS, EPOCHS = "3000,3000", "3"
+
+
 def train_command(folder: str) -> list:
     return [sys.executable, "-m", "glassnet", "train", "--dataset", "moons", "--samples", "200", "--layers",
-            "3000,3000", "--batch-size", "200", "--epochs", "3", "--checkpoint", os.path.join(folder, "run.ckpt"),
+            LAYERS, "--batch-size", "200", "--epochs", EPOCHS, "--checkpoint", os.path.join(folder, "run.ckpt"),
             "--checkpoint-every", "1", "--out", os.path.join(folder, "out.npz"), "--quiet", "--threads", "1"]
 
 
@@ -115,7 +118,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", help="write every run's result and the summary as JSON here")
+    parser.add_argument("--layers", default=LAYERS, help=f"hidden layers of the trained network (default {LAYERS})")
+    parser.add_argument("--epochs", default=EPOCHS, help=f"epochs per run (default {EPOCHS})")
     args = parser.parse_args()
+    globals().update(LAYERS=args.layers, EPOCHS=args.epochs)
     rng = random.Random(args.seed)
     folder = tempfile.mkdtemp(prefix="glassnet-signals-")
     results = []
@@ -132,7 +138,7 @@ def main() -> int:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     summary = {
-        "runs": len(results), "by_mode": dict(Counter(r["mode"] for r in results)),
+        "runs": len(results), "network": f"2-{LAYERS.replace(',', '-')}-2, {EPOCHS} epochs", "by_mode": dict(Counter(r["mode"] for r in results)),
         "signals_sent_during_the_chosen_write": sum(r["signal_sent_during_target"] and r["moment"] != "random"
                                                     for r in results),
         "exit_codes": dict(Counter(str(r["exit"]) for r in results)),
