@@ -37,7 +37,8 @@ from glassnet.modelfile import TEMP_SUFFIX, load_model, save_model
 
 MODES = ["kill -9", "SIGINT", "SIGTERM", "double SIGINT"]
 MOMENTS = ["checkpoint write", "final save", "random"]
-SAVED_WORDS = ("the run is saved in", "holds the run as of", "the model was saved completely", "model saved to")
+SAVED_WORDS = ("the run is saved in", "holds the run as of", "the model was saved completely", "model saved to",
+               "every file on disk is complete")
 
 
 LAYERS, EPOCHS = "3000,3000", "3"

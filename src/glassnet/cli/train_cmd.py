@@ -81,6 +81,30 @@ def given_settings(args) -> dict:
 
 
 def run(args) -> int:
+    import signal
+
+    # outside training's own signal handling (loading data, printing the summary), SIGTERM acts as Ctrl-C
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    result = None
+    try:
+        outcome = _train(args)
+        if isinstance(outcome, int):
+            return outcome
+        result = outcome
+        return _report(args, result)
+    except KeyboardInterrupt:
+        import sys
+
+        written = "holds this run's model" if result is not None else "was not written by this run"
+        print(f"\nglassnet train: interrupted; every file on disk is complete and {args.out} {written}",
+              file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _train(args):
+    """The run's TrainResult, or exit status 130 after an interruption that saved a checkpoint."""
     import sys
 
     from ..errors import TrainingInterrupted
@@ -94,16 +118,20 @@ def run(args) -> int:
     try:
         with limit_threads(args.threads):
             if args.resume:
-                result = resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True, out=args.out,
-                                overrides=given)
-            else:
-                result = train(TrainSettings(**given), callbacks, checkpoint, args.checkpoint_every,
-                               handle_signals=True, out=args.out)
+                return resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True, out=args.out,
+                              overrides=given)
+            return train(TrainSettings(**given), callbacks, checkpoint, args.checkpoint_every, handle_signals=True,
+                         out=args.out)
     except TrainingInterrupted as stop:
         print(f"\nglassnet train: interrupted after epoch {stop.epoch}, batch {stop.batch}; the run is saved in "
               f"{checkpoint}.\nResume it with:  glassnet train --resume {checkpoint} --out {args.out}",
               file=sys.stderr)
         return 130
+
+
+def _report(args, result) -> int:
+    import sys
+
     summary = {"dataset": result.dataset.summary(), "network": repr(result.model.network),
                "epochs_run": len(result.history), "stop_reason": result.history.stop_reason,
                "seconds": round(result.seconds, 3), "metrics": result.metrics, "model_file": args.out}
