@@ -1,7 +1,12 @@
-"""Inference throughput at batch 10,000 (run by hand): glassnet vs PyTorch vs onnxruntime on the exported model.
+"""Inference (run by hand): glassnet vs PyTorch vs onnxruntime on the exported model.
 
-python benchmarks/predict_speed.py
+python benchmarks/predict_speed.py [--threads N] [--rounds 7] [--out PATH]
+
+Throughput at batch 10,000, and the latency of one-row ``predict_proba`` calls (batch 1), each measured in
+paired rounds whose order rotates; ratios are medians of the within-round ratios, with their min-max range.
+The result file records OPENBLAS_CORETYPE and the BLAS in use.
 """
+import argparse
 import os
 import sys
 import tempfile
@@ -12,8 +17,10 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 import glassnet as gn  # noqa: E402
 from glassnet.modelfile import Model  # noqa: E402
+from train_speed import blas_in_use, limit_threads, machine  # noqa: E402
 
 N = 10_000
+LATENCY_CALLS = 2_000
 
 
 def best_of(function, repeats=7):
@@ -26,10 +33,9 @@ def best_of(function, repeats=7):
     return min(times)
 
 
-def main():
-    X = np.random.default_rng(0).standard_normal((N, 784), dtype=np.float32)
-    net = gn.Network([784, 256, 128, 10], activation="relu", output="softmax", seed=0, dtype="float32")
-    results = {"glassnet predict_proba": N / best_of(lambda: net.predict_proba(X))}
+def systems(net, X):
+    """{name: function of a batch}: glassnet, PyTorch (no_grad) and onnxruntime, each that is installed."""
+    found = {"glassnet predict_proba": net.predict_proba}
     try:
         import torch
 
@@ -39,28 +45,89 @@ def main():
             for layer, (W, b) in zip([model[0], model[2], model[4]], zip(*[iter(net.get_weights())] * 2)):
                 layer.weight.copy_(torch.from_numpy(W.T.copy()))
                 layer.bias.copy_(torch.from_numpy(b))
-            Xt = torch.from_numpy(X)
-            results["pytorch (no_grad)"] = N / best_of(lambda: model(Xt))
-            assert np.abs(model(Xt).numpy() - net.predict_proba(X)).max() < 1e-5
+
+        def torch_predict(x):
+            with torch.no_grad():
+                return model(torch.from_numpy(x)).numpy()
+
+        assert np.abs(torch_predict(X) - net.predict_proba(X)).max() < 1e-5
+        found["pytorch (no_grad)"] = torch_predict
     except ImportError:
-        pass
+        print("note: torch is not installed; skipping it", file=sys.stderr)
     try:
         import onnxruntime as ort
         from glassnet.onnx_export import export_onnx
 
         path = os.path.join(tempfile.mkdtemp(), "m.onnx")
         export_onnx(Model(net), path)
-        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        results["onnxruntime"] = N / best_of(lambda: session.run(None, {"x": X}))
+        options = ort.SessionOptions()
+        threads = os.environ.get("BENCH_THREADS")
+        if threads:
+            options.intra_op_num_threads = int(threads)
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        found["onnxruntime"] = lambda x: session.run(None, {"x": x})[0]
+        assert np.abs(found["onnxruntime"](X) - net.predict_proba(X)).max() < 1e-5
     except ImportError:
-        pass
-    base = results["glassnet predict_proba"]
-    lines = ["| system | samples/s | glassnet / system |", "|---|---|---|"]
-    lines += [f"| {name} | {speed:,.0f} | {base / speed:.2f} |" for name, speed in results.items()]
-    text = f"784-256-128-10 ReLU/softmax, float32, batch {N:,}\n\n" + "\n".join(lines) + "\n"
+        print("note: onnxruntime is not installed; skipping it", file=sys.stderr)
+    return found
+
+
+def paired(functions: dict, rounds: int, measure) -> dict:
+    """{name: [seconds per round]} with the order rotated every round."""
+    times = {name: [] for name in functions}
+    names = list(functions)
+    for index in range(rounds):
+        for name in names[index % len(names):] + names[:index % len(names)]:
+            times[name].append(measure(functions[name]))
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "predict_speed"))
+    args = parser.parse_args()
+    if args.threads is not None:
+        limit_threads(args.threads)
+        os.environ["BENCH_THREADS"] = str(args.threads)
+    X = np.random.default_rng(0).standard_normal((N, 784), dtype=np.float32)
+    one = X[:1].copy()
+    net = gn.Network([784, 256, 128, 10], activation="relu", output="softmax", seed=0, dtype="float32")
+    found = systems(net, X)
+
+    def batch(function):
+        return best_of(lambda: function(X), repeats=3)
+
+    def latency(function):
+        function(one)
+        start = time.perf_counter()
+        for _ in range(LATENCY_CALLS):
+            function(one)
+        return (time.perf_counter() - start) / LATENCY_CALLS
+
+    base = "glassnet predict_proba"
+    m = machine()
+    lines = [f"784-256-128-10 ReLU/softmax, float32. {m['cpu']}, {m['cores']} cores; OPENBLAS_CORETYPE: "
+             f"{m['OPENBLAS_CORETYPE']}; threads: {args.threads or 'library defaults'}",
+             "BLAS in use: " + "; ".join(f"{b.get('internal_api')} {b.get('version')}, kernels {b.get('architecture')}, "
+                                         f"{b.get('num_threads')} threads" for b in blas_in_use()),
+             f"Ratios: medians of {args.rounds} within-round ratios (speed of glassnet / speed of the system), "
+             f"[min-max] the noise.", ""]
+    for title, measure, unit in ((f"batch {N:,} (throughput)", batch, "samples/s"),
+                                 ("batch 1 (latency of one predict_proba call)", latency, "µs per call")):
+        times = paired(found, args.rounds, measure)
+        lines += [f"### {title}", "", f"| system | {unit} (best round) | glassnet / system |", "|---|---|---|"]
+        for name, series in times.items():
+            ratios = [other / ours for other, ours in zip(series, times[base])]
+            value = N / min(series) if unit == "samples/s" else 1e6 * min(series)
+            lines.append(f"| {name} | {value:,.1f} | {np.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}] |")
+        lines.append("")
+    text = "\n".join(lines)
     print(text)
-    with open(os.path.join(os.path.dirname(__file__), "results", "predict_speed.md"), "w") as handle:
+    with open(args.out + ".md.tmp", "w") as handle:
         handle.write(text)
+    os.replace(args.out + ".md.tmp", args.out + ".md")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ FLOORS = [
                 "document"}),
     ("math", {"activations", "costs", "initializers"}),
     ("model", {"params", "layers", "network"}),
-    ("learning", {"optimizers", "schedules", "callbacks", "training", "compiled"}),
+    ("learning", {"optimizers", "schedules", "callbacks", "training", "compiled", "compiled_kernels"}),
     ("glass box", {"trace", "gradcheck"}),
     ("files", {"modelfile", "checkpoint", "data", "datasets", "onnx_export", "run", "contract", "examples"}),
     ("faces", {"workflow", "sklearn", "plots", "progress", "cli", "web", "__main__", "__init__"}),

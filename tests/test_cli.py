@@ -46,7 +46,8 @@ def test_train_evaluate_predict_agree(trained):
 
     assert predicted["predictions"] == load_model(str(folder / "digits.npz")).predict(digits.X[:20]).tolist()
     text = glassnet("predict", "digits.npz", "first20.npy", cwd=folder).stdout.split()
-    assert text == predicted["predictions"]
+    assert text == [str(label) for label in predicted["predictions"]]
+    assert all(type(label) is int for label in predicted["predictions"])  # digits are ints, as in the data
     proba = json.loads(glassnet("predict", "digits.npz", "first20.npy", "--proba", "--json", cwd=folder).stdout)
     assert np.allclose(np.sum(proba["probabilities"], axis=1), 1, atol=1e-5)
 
@@ -54,7 +55,7 @@ def test_train_evaluate_predict_agree(trained):
 def test_info_and_datasets(trained):
     folder, _, _ = trained
     info = json.loads(glassnet("info", "digits.npz", "--json", cwd=folder).stdout)
-    assert info["sizes"] == [64, 32, 10] and info["class_labels"] == [str(i) for i in range(10)]
+    assert info["sizes"] == [64, 32, 10] and info["class_labels"] == list(range(10))
     listing = json.loads(glassnet("datasets", "--json").stdout)
     assert {"digits25", "mnist5k", "moons", "xor", "iris"} <= set(listing)
 
@@ -104,7 +105,7 @@ def test_explain_seed_examples():
 
 
 @pytest.mark.parametrize("args,words", [
-    (["train", "--epochs", "0"], ["--epochs", "expected a whole number >= 1"]),
+    (["train", "--epochs", "0"], ["--epochs", ">= 1", "got 0"]),
     (["train", "--learning-rate", "-1"], ["--learning-rate", "finite number > 0"]),
     (["train", "--activation", "sigmod"], ["invalid choice: 'sigmod'", "sigmoid"]),
     (["train", "--layers", "20,x"], ["hidden sizes"]),
@@ -123,7 +124,7 @@ def test_runtime_errors_exit_1_with_a_message(trained, tmp_path):
     assert missing.returncode == 1 and "no such model file" in missing.stderr
     np.save(tmp_path / "wide.npy", np.zeros((2, 5)))
     wide = glassnet("predict", str(folder / "digits.npz"), str(tmp_path / "wide.npy"), check=False)
-    assert wide.returncode == 1 and "5 features per sample, but the first layer expects 64" in wide.stderr
+    assert wide.returncode == 1 and "5 columns without names, but the model takes 64 features" in wide.stderr
     unknown = glassnet("train", "--dataset", "imagenet", check=False, cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown dataset 'imagenet'" in unknown.stderr
 

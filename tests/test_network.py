@@ -50,7 +50,7 @@ def test_initializers_statistics_and_determinism():
 
 def test_auto_initializer_is_he_for_relu_and_glorot_otherwise():
     net = gn.Network([4, 8, 8, 2], activation="relu", output="softmax", seed=0)
-    assert [layer.weight_init.config["name"] for layer in net.layers] == ["he_uniform", "he_uniform",
+    assert [layer.weight_init.get_config()["name"] for layer in net.layers] == ["he_uniform", "he_uniform",
                                                                           "glorot_uniform"]
 
 
@@ -106,3 +106,34 @@ def test_threads_helper():
     with pytest.raises(gn.ConfigError, match="threads"):
         with limit_threads(0):
             pass
+
+
+def test_explicit_layers_start_from_the_network_seed_and_learn_xor():
+    """The README's explicit construction: layers the user did not set are drawn from the network's seed
+    (Glorot uniform here, |w| <= sqrt(6 / (fan_in + fan_out))), so the network is not stuck at all-zero
+    weights (loss ln 2 = 0.693147 for ever) and learns XOR."""
+    net = gn.Network([gn.Dense(2, 3, "tanh"), gn.Dense(3, 1, "sigmoid")], seed=0)
+    limits = [np.sqrt(6 / (2 + 3)), np.sqrt(6 / (3 + 1))]
+    for layer, limit in zip(net.layers, limits):
+        assert np.all(layer.W != 0) and np.all(np.abs(layer.W) <= limit)
+    twin = gn.Network([gn.Dense(2, 3, "tanh"), gn.Dense(3, 1, "sigmoid")], seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), twin.get_weights()))  # one seed, one net
+    X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float), np.array([0, 1, 1, 0])
+    net.fit(X, y, epochs=2000, batch_size=4, optimizer="adam", learning_rate=0.05, shuffle=False)
+    assert net.loss(X, y) < 0.05 < np.log(2)
+    assert net.predict(X).tolist() == [0, 1, 1, 0]
+
+
+def test_weights_the_user_set_on_a_layer_are_kept():
+    layer = gn.Dense(2, 2, "identity")
+    layer.W = [[1.0, 2.0], [3.0, 4.0]]
+    layer.b = [0.5, -0.5]
+    untouched = gn.Dense(2, 1, "identity")
+    net = gn.Network([layer, untouched], seed=1)
+    np.testing.assert_array_equal(net.layers[0].W, [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(net.layers[0].b, [0.5, -0.5])
+    assert np.all(net.layers[1].W != 0)  # the layer without weights of its own was initialised
+    # ŷ = (x W1 + b1) W2 + b2 with identity activations, written out for x = (1, 1)
+    W2, b2 = net.layers[1].W, net.layers[1].b
+    expected = (np.array([1.0, 1.0]) @ np.array([[1.0, 2.0], [3.0, 4.0]]) + [0.5, -0.5]) @ W2 + b2
+    np.testing.assert_allclose(net.predict(np.array([[1.0, 1.0]]))[0], expected, rtol=1e-14)

@@ -27,9 +27,11 @@ LR = 0.1
 
 
 def run(optimizer, grads, mask=(True,)):
+    from glassnet.params import ParameterGroup
+
     w = W0.copy()
     for g in grads:
-        optimizer.step([w], [g], LR, list(mask))
+        optimizer.step([ParameterGroup("w", w, g, mask[0])], LR)
     return w
 
 

@@ -6,6 +6,8 @@ from .errors import (ConfigError, DataError, GlassnetError, LabelError, ModelFil
 from .gradcheck import gradient_check, relative_error
 from .initializers import INITIALIZERS, get_initializer
 from .layers import Dense
+from .modelfile import Model, save
+from .modelfile import load_model as load
 from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Momentum, Nesterov, Optimizer, get_optimizer
 from .schedules import SCHEDULES, get_schedule
@@ -22,7 +24,7 @@ __all__ = [
     "Callback", "EarlyStopping", "History", "TargetReached", "Trainer", "fit", "trace", "StepTrace",
     "ParameterStore", "Workspace",
     "get_activation", "get_cost", "get_initializer", "get_optimizer", "get_schedule",
-    "gradient_check", "relative_error",
+    "gradient_check", "relative_error", "Model", "save", "load",
     "GlassnetError", "ConfigError", "UnknownNameError", "DataError", "ShapeError", "LabelError",
     "NonFiniteError", "TrainingDivergedError", "NotFittedError", "ModelFileError",
     "__version__",

@@ -53,7 +53,13 @@ class Activation:
         return self.onnx_op, {}
 
     def get_config(self) -> dict:
+        """The activation as a JSON-ready dict, ``{"name": ...}`` plus any parameters; ``get_activation`` rebuilds it."""
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Activation":
+        """The activation a :meth:`get_config` dict describes (through the registry)."""
+        return ACTIVATIONS.get(config)
 
     def __repr__(self) -> str:
         params = {k: v for k, v in self.get_config().items() if k != "name"}
@@ -192,6 +198,7 @@ class LeakyReLU(Activation):
         return xp.where(a > 0, 1.0, self.alpha).astype(a.dtype)
 
     def get_config(self) -> dict:
+        """``{"name": "leaky_relu", "alpha": alpha}``."""
         return {"name": self.name, "alpha": self.alpha}
 
 
@@ -205,7 +212,13 @@ class Softplus(Activation):
 
     def forward(self, a, out=None):
         xp = namespace_of(a)
-        return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+        tail = xp.abs(a)  # log1p(e^-|a|), in place: one temporary (``out`` may be ``a`` itself)
+        xp.negative(tail, out=tail)
+        xp.exp(tail, out=tail)
+        xp.log1p(tail, out=tail)
+        z = xp.maximum(a, 0, out=out)
+        z += tail
+        return z
 
     def derivative(self, a, z):
         return Sigmoid().forward(a)

@@ -29,12 +29,14 @@ class History:
     best_epoch: int | None = None
 
     def record(self, logs: dict) -> None:
+        """Append one epoch's logs (``epoch``, ``loss``, ``accuracy``, ``val_*``, ``learning_rate``) to the lists."""
         for key in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
             name = "epoch" if key == "epochs" else key
             if name in logs:
                 getattr(self, key).append(logs[name])
 
     def as_dict(self) -> dict:
+        """Every field as a plain dict of lists (JSON-ready)."""
         return {k: v for k, v in vars(self).items()}
 
     def __len__(self) -> int:
@@ -44,17 +46,24 @@ class History:
 class Callback:
     """Hooks called by the trainer. Set ``trainer.stop_training = True`` (with a reason) to stop after the epoch."""
 
-    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_train_begin(self, trainer: "Trainer") -> None:
+        """Called once when a run begins (or resumes), before the first batch."""
 
-    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None: ...
+    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None:
+        """Called before the first batch of epoch ``epoch`` (1-based)."""
 
-    def on_batch_end(self, trainer: "Trainer", epoch: int, batch: int, loss: float) -> None: ...
+    def on_batch_end(self, trainer: "Trainer", epoch: int, batch: int, loss: float) -> None:
+        """Called after each optimizer step with the batch's loss (measured before the step); ``batch`` is 1-based."""
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict) -> None: ...
+    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict) -> None:
+        """Called after each epoch with its ``logs`` (``loss``, ``accuracy``, ``val_*``, ``learning_rate``)."""
 
-    def on_train_end(self, trainer: "Trainer") -> None: ...
+    def on_train_end(self, trainer: "Trainer") -> None:
+        """Called once when the run ends, also when it stops early or by an error."""
 
-    def on_interrupt(self, trainer: "Trainer") -> None: ...
+    def on_interrupt(self, trainer: "Trainer") -> None:
+        """Called when the run is interrupted (Ctrl-C, SIGTERM or ``Trainer.request_interrupt``), before it raises
+        ``TrainingInterrupted``."""
 
     def get_state(self) -> dict:
         """What this callback carries between epochs (for checkpoints); {} when nothing."""
@@ -81,6 +90,8 @@ class EarlyStopping(Callback):
         self.set_state({})
 
     def on_train_begin(self, trainer):
+        """Forget the best value, best weights and patience count of an earlier run (a resumed run keeps the
+        state its checkpoint restored)."""
         if trainer.epoch == 0:  # a fresh run (a resumed one keeps the state its checkpoint restored)
             self.set_state({})
 
@@ -93,6 +104,7 @@ class EarlyStopping(Callback):
         self.wait, self.best_weights = state.get("wait", 0), state.get("best_weights")
 
     def on_epoch_end(self, trainer, epoch, logs):
+        """Keep the best weights so far; stop once ``patience`` epochs pass without an improvement of ``min_delta``."""
         key = self.monitor
         if key == "auto":
             key = "val_loss" if "val_loss" in logs else "loss"
@@ -111,6 +123,7 @@ class EarlyStopping(Callback):
                          f"(best {sign * self.best:.6g} at epoch {self.best_epoch})")
 
     def on_train_end(self, trainer):
+        """Record the best epoch in the history and, with ``restore_best_weights``, put its weights back."""
         trainer.history.best_epoch = self.best_epoch
         if self.restore_best_weights and self.best_weights is not None:
             trainer.network.set_weights(self.best_weights)
@@ -124,6 +137,7 @@ class TargetReached(Callback):
         self.loss, self.accuracy = check("target_loss", loss), check("target_accuracy", accuracy)
 
     def on_epoch_end(self, trainer, epoch, logs):
+        """Stop the run once the epoch's loss is at most the target loss or its accuracy at least the target accuracy."""
         if self.loss is not None and logs["loss"] <= self.loss:
             trainer.stop(f"target loss {self.loss:g} reached at epoch {epoch}")
         elif self.accuracy is not None and logs.get("accuracy", -1.0) >= self.accuracy:

@@ -209,6 +209,8 @@ class Checkpoint(Callback):
         self.saved_at = None
 
     def save(self, trainer) -> None:
+        """Write the whole run (weights, optimizer state, RNG, position, history, callbacks' state) to
+        ``path``, atomically."""
         position = (trainer.epoch, None if trainer.progress is None else trainer.progress.next_batch - 1)
 
         def saved():
@@ -217,10 +219,12 @@ class Checkpoint(Callback):
         save_checkpoint(self.path, trainer, self.model, self.settings, self.total_epochs, self.fingerprint, saved)
 
     def on_epoch_end(self, trainer, epoch, logs):
+        """Save every ``every`` epochs (not an epoch that ends the run early)."""
         if self.every is not None and epoch % self.every == 0 and not trainer.stop_training:
             self.save(trainer)
 
     def on_interrupt(self, trainer):
+        """Save at once, so the run resumes from the batch it stopped after."""
         self.save(trainer)
 
     def describe(self) -> str:

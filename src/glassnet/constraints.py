@@ -34,6 +34,8 @@ class Interval:
     allow_none: bool = False
 
     def accepts(self, value) -> bool:
+        """True when ``value`` is a finite number of the right kind inside the interval (``None`` only with
+        ``allow_none``; booleans never)."""
         if isinstance(value, (bool, np.bool_)):
             return False
         if self.kind is int and not isinstance(value, (int, np.integer)):
@@ -45,6 +47,7 @@ class Interval:
         return low_ok and high_ok
 
     def describe(self) -> str:
+        """The interval in words for error messages, e.g. ``"a finite number > 0"``."""
         noun = "an integer" if self.kind is int else "a finite number"
         if self.kind is int and self.low == 1 and self.high == INF:
             text = "a positive integer (>= 1)"

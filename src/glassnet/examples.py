@@ -32,6 +32,9 @@ def _article_step_costs() -> dict:
 
 
 def explain_xor_article() -> Document:
+    """Seed 003's XOR step run on the engine: the forward pass, the deltas, the updates, the article's two
+    mistakes shown with numbers, training on all four rows (ŷ settles at 0.5) and a tanh network that learns XOR.
+    """
     X, y = xor()
     doc = Document()
     doc.heading("Seed 003's XOR example, run on glassnet", 1)
@@ -88,6 +91,8 @@ def explain_xor_article() -> Document:
 
 
 def explain_dog_breeds() -> Document:
+    """Seed 000's 625-20-20-10 network: its 13,100 weights and 50 biases counted, and one step on a random image
+    summarised per layer."""
     net = Network([625, 20, 20, 10], activation="sigmoid", output="softmax", seed=0)
     doc = Document()
     doc.heading("Seed 000's dog-breed classifier: 625-20-20-10", 1)
@@ -99,7 +104,8 @@ def explain_dog_breeds() -> Document:
                f"dials to turn: {net.n_weights + net.n_biases:,}"])
     rng = np.random.default_rng(0)
     image, breed = rng.uniform(0, 1, (1, 625)), np.array([3])
-    doc.text("One gradient-descent step on one random 25×25 image of class index 3 (output unit ŷ4), summarised:")
+    doc.text("One gradient-descent step on one random 25×25 image of breed 4 (class index 3; output "
+             "units are numbered from 1 as in the seeds, so its unit is ŷ4), summarised:")
     doc.extend(StepTrace(net, image, breed, 0.5).document())
     return doc
 

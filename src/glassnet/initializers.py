@@ -30,13 +30,16 @@ class Initializer:
         return self.sample(shape, rng).astype(dtype, copy=False)
 
     def sample(self, shape, rng):
+        """Draw an array of ``shape`` from ``rng`` (a ``numpy.random.Generator``), in float64."""
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """``{"name": ...}`` plus the initializer's parameters, for model files."""
         return {"name": self.name, **vars(self)}
 
     @classmethod
     def from_config(cls, config: dict) -> "Initializer":
+        """The initializer a :meth:`get_config` dict describes (through ``INITIALIZERS``)."""
         return INITIALIZERS.get(config)
 
     def __repr__(self) -> str:
@@ -68,6 +71,7 @@ class Uniform(Initializer):
         self.low, self.high = float(low), float(high)
 
     def sample(self, shape, rng):
+        """Values from U(low, high)."""
         return rng.uniform(self.low, self.high, shape)
 
 
@@ -82,6 +86,7 @@ class Normal(Initializer):
         self.mean, self.std = float(mean), float(std)
 
     def sample(self, shape, rng):
+        """Values from N(mean, std²)."""
         return rng.normal(self.mean, self.std, shape)
 
 
@@ -94,12 +99,17 @@ class VarianceScaling(Initializer):
 
     @property
     def name(self) -> str:
+        """``"glorot_uniform"``, ``"glorot_normal"``, ``"he_uniform"`` or ``"he_normal"``."""
         return f"{self.rule}_{self.distribution}"
 
     def get_config(self) -> dict:
+        """``{"name": ...}``: the rule and distribution are in the name."""
         return {"name": self.name}
 
     def sample(self, shape, rng):
+        """Variance 2/(fan_in + fan_out) for Glorot, 2/fan_in for He; uniform draws use U(−l, l) with
+        l = √(3·variance), normal draws N(0, variance). ``shape`` is ``(fan_in, fan_out)``.
+        """
         fan_in, fan_out = _fans(shape)
         variance = 2.0 / (fan_in + fan_out) if self.rule == "glorot" else 2.0 / fan_in
         if self.distribution == "uniform":
@@ -131,6 +141,8 @@ def get_initializer(spec):
 
 
 def initializer_config(init) -> dict:
+    """The JSON config of an initializer instance; a bare callable without ``get_config`` is a ConfigError (it could not
+    be saved)."""
     get_config = getattr(init, "get_config", None)
     if get_config is None:
         raise ConfigError(f"initializer {init!r} has no config; only registered initializers can be saved")

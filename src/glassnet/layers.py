@@ -61,10 +61,14 @@ class Dense:
 
     W = property(lambda self: self._views.W, lambda self, value: self._assign("W", value),
                  doc="The weights ``(n_in, n_out)`` (a view into the parameter store).")
+    """The weights ``(n_in, n_out)`` (a view into the parameter store); assigning copies into it."""
     b = property(lambda self: self._views.b, lambda self, value: self._assign("b", value),
                  doc="The biases ``(n_out,)`` (a view into the parameter store).")
+    """The biases ``(n_out,)`` (a view into the parameter store); assigning copies into it."""
     grad_W = property(lambda self: self._views.grad_W, doc="dC/dW of the last backward pass ``(n_in, n_out)``.")
+    """dC/dW of the last backward pass ``(n_in, n_out)``: ``x.T @ delta``."""
     grad_b = property(lambda self: self._views.grad_b, doc="dC/db of the last backward pass ``(n_out,)``.")
+    """dC/db of the last backward pass ``(n_out,)``: delta summed over the samples."""
 
     def _assign(self, name: str, value) -> None:
         target = getattr(self._views, name)
@@ -149,16 +153,20 @@ class Dense:
     # ---- bookkeeping -------------------------------------------------------------------------------
     @property
     def n_weights(self) -> int:
+        """n_in · n_out."""
         return self.n_in * self.n_out
 
     @property
     def n_biases(self) -> int:
+        """n_out."""
         return self.n_out
 
     def parameters(self) -> list:
+        """``[W, b]``: views into the parameter store."""
         return [self.W, self.b]
 
     def gradients(self) -> list:
+        """``[grad_W, grad_b]``: views into the parameter store's gradients."""
         return [self.grad_W, self.grad_b]
 
     def to(self, xp) -> None:
@@ -168,6 +176,7 @@ class Dense:
         self.clear()
 
     def get_config(self) -> dict:
+        """Sizes, activation, initializers and dtype as a JSON-ready dict (weights are not included)."""
         return {
             "n_in": self.n_in,
             "n_out": self.n_out,
@@ -179,9 +188,11 @@ class Dense:
 
     @classmethod
     def from_config(cls, config: dict) -> "Dense":
+        """A fresh layer from :meth:`get_config` (new initial weights)."""
         return cls(**config)
 
     def extra_repr(self) -> str:
+        """``"n_in -> n_out, activation=name"``, used by ``repr``."""
         return f"{self.n_in} -> {self.n_out}, activation={self.activation.name}"
 
     def __repr__(self) -> str:

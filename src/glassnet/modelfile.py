@@ -62,6 +62,8 @@ class Model:
     training: dict = field(default_factory=dict)
     extra_arrays: dict = field(default_factory=dict)
     extra_meta: dict = field(default_factory=dict)
+    #: the name of the column the model predicts, in the data it was trained on (None: not from a file's column)
+    target: str | None = None
 
     def prepare(self, X):
         """Raw features -> network input (checks the width, applies the stored standardisation)."""
@@ -78,9 +80,11 @@ class Model:
         return raw
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)`` for raw features (standardised first)."""
         return self.network.predict_proba(self.prepare(X))
 
     def evaluate(self, X, y) -> dict:
+        """``{"loss", "accuracy"}`` of the network on raw features ``X`` and targets ``y``."""
         return self.network.evaluate(self.prepare(X), y)
 
 
@@ -297,7 +301,8 @@ TRAINING = Record({
     "activation": Text(64), "output": Text(64, optional=True), "cost": Text(64, optional=True),
     "optimizer": Text(64), "learning_rate": Number(0.0, 1e6), "batch_size": Int(1, 2 ** 40, optional=True),
     "epochs": Int(1, 2 ** 40), "schedule": Text(64), "l2": Number(0.0, 1e6), "seed": Int(0, 2 ** 64 - 1),
-    "dtype": DTYPE, "test_fraction": Number(0.0, 1.0), "validation_fraction": Number(0.0, 1.0),
+    "dtype": DTYPE, "test_fraction": Number(0.0, 1.0, optional=True),
+    "validation_fraction": Number(0.0, 1.0, optional=True),
     "standardize": Flag(), "early_stopping": Int(1, 2 ** 40, optional=True),
     "target_accuracy": Number(optional=True), "n_samples": Int(1, MAX_GENERATED_SAMPLES, optional=True),
     "device": Text(16, choices=("cpu", "cuda")), "threads": Int(1, 4096, optional=True),
@@ -310,7 +315,7 @@ HEADER = Record({
     "format": Text(32, choices=(FORMAT,)), "format_version": Int(1, 10 ** 6), "glassnet_version": Text(64),
     "kind": Text(16, choices=("model", "checkpoint")), "network": NETWORK, "task": Text(32, choices=TASKS),
     "standardize": Flag(), "class_labels": ListOf(LABEL, MAX_LABELS), "feature_names": ListOf(Text(1000), MAX_UNITS),
-    "training": TRAINING, "extra": MapOf(Info(), max_len=64), "arrays": MapOf(ARRAY, max_len=MAX_MODEL_ENTRIES, key_len=128),
+    "target": Text(1000, optional=True), "training": TRAINING, "extra": MapOf(Info(), max_len=64), "arrays": MapOf(ARRAY, max_len=MAX_MODEL_ENTRIES, key_len=128),
 }, required=("format", "format_version", "kind", "network", "arrays"))
 
 
@@ -440,6 +445,13 @@ def save_model(path: str, model: Model | Network, kind: str = "model", extra_sch
     atomic_write(path, model_to_bytes(model, kind, extra_schema, where=path), on_complete)
 
 
+def save(model: Model | Network, path: str) -> None:
+    """``glassnet.save(net, "net.npz")``: a network or a model (with its preprocessing, class labels and
+    feature names) saved as a model file; the object first, as in ``torch.save`` and ``joblib.dump``.
+    Read it back with ``glassnet.load(path)``, which returns a :class:`Model`."""
+    save_model(path, model)
+
+
 def model_to_bytes(model: Model | Network, kind: str = "model", extra_schema=None, where: str = "model") -> bytes:
     """The model-file bytes of ``model`` (or a bare network), as :func:`save_model` writes them.
 
@@ -453,7 +465,8 @@ def model_to_bytes(model: Model | Network, kind: str = "model", extra_schema=Non
         "format": FORMAT, "format_version": FORMAT_VERSION, "glassnet_version": __version__, "kind": kind,
         "network": model.network.get_config(), "task": model.network.task,
         "standardize": model.standardizer is not None, "class_labels": list(model.class_labels),
-        "feature_names": list(model.feature_names), "training": model.training, "extra": model.extra_meta,
+        "feature_names": list(model.feature_names), "target": model.target, "training": model.training,
+        "extra": model.extra_meta,
         "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in arrays.items()},
     }
     try:
@@ -686,7 +699,17 @@ def _build_model(path: str, meta: dict, arrays: dict) -> Model:
         standardizer = Standardizer(mean, std)
     extra = {name[len("extra."):]: value for name, value in arrays.items() if name.startswith("extra.")}
     return Model(network, standardizer, list(meta.get("class_labels", [])), list(meta.get("feature_names", [])),
-                 dict(meta.get("training", {})), extra, dict(meta.get("extra") or {}))
+                 dict(meta.get("training", {})), extra, dict(meta.get("extra") or {}), meta.get("target"))
+
+
+def is_model_file(path: str) -> bool:
+    """Whether ``path`` holds a glassnet model or checkpoint file (judged by its archive's directory only,
+    read under the same caps as :func:`load_model`)."""
+    try:
+        with NpzArchive(path, ModelFileError, MAX_MODEL_ENTRIES, MAX_MODEL_BYTES, "a glassnet model file") as archive:
+            return {"meta", "meta_sha256"} <= set(archive.sizes)
+    except GlassnetError:
+        return False
 
 
 def describe(path: str) -> dict:
@@ -697,4 +720,5 @@ def describe(path: str) -> dict:
             "activations": [layer.activation.name for layer in net.layers], "cost": net.cost.name,
             "dtype": net.dtype.name, "n_weights": net.n_weights, "n_biases": net.n_biases, "task": net.task,
             "class_labels": model.class_labels, "standardize": model.standardizer is not None,
-            "n_features": net.n_inputs, "training": model.training}
+            "n_features": net.n_inputs, "feature_names": model.feature_names, "target": model.target,
+            "training": model.training}

@@ -40,16 +40,24 @@ class Network:
 
     Parameters
     ----------
-    layers : sequence of int (layer sizes, input first) or sequence of Dense
-    activation : hidden-layer activation (name, config dict or instance); used with sizes only
-    output : output activation; defaults to ``activation``
-    cost : cost name or instance; defaults to the one that matches the output (softmax -> cross_entropy,
-        sigmoid -> binary_cross_entropy, otherwise quadratic)
-    weight_init, bias_init : initializer names, numbers (constant) or callables; ``"auto"`` is He for
-        ReLU-family layers and Glorot otherwise
-    l2 : L2 penalty on the weights (not biases); the objective becomes C + (l2/2) Σ_l ‖W_l‖²
-    seed : seed of the network's ``numpy.random.Generator`` (initial weights and shuffling)
-    dtype : "float64" or "float32", for weights, data and every intermediate value
+    layers : sequence of int or sequence of Dense
+        Layer sizes, input first (``[2, 3, 1]``), or the layers themselves.
+    activation : str, dict or Activation
+        Hidden-layer activation (name, config dict or instance); used with sizes only.
+    output : str, dict or Activation, optional
+        Output activation; defaults to ``activation``.
+    cost : str or Cost, optional
+        Defaults to the one that matches the output: softmax -> cross_entropy, sigmoid ->
+        binary_cross_entropy, otherwise quadratic.
+    weight_init, bias_init : str, float or callable
+        Initializer names, numbers (a constant) or callables; ``"auto"`` is He for ReLU-family layers and
+        Glorot otherwise.
+    l2 : float
+        L2 penalty on the weights (not biases); the objective becomes C + (l2/2) Σ_l ‖W_l‖².
+    seed : int, optional
+        Seed of the network's ``numpy.random.Generator`` (initial weights and shuffling).
+    dtype : {"float64", "float32"}
+        For weights, data and every intermediate value.
     """
 
     def __init__(self, layers: Sequence, activation="sigmoid", output=None, cost=None, weight_init="auto",
@@ -137,30 +145,37 @@ class Network:
     # ---- sizes -------------------------------------------------------------------------------------
     @property
     def output_activation(self):
+        """The last layer's activation (it decides the task and the matching cost)."""
         return self.layers[-1].activation
 
     @property
     def sizes(self) -> list[int]:
+        """Layer widths, input first: ``[625, 20, 20, 10]`` for the seeds' network."""
         return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
 
     @property
     def n_inputs(self) -> int:
+        """Features per sample: the first layer's n_in."""
         return self.layers[0].n_in
 
     @property
     def n_outputs(self) -> int:
+        """Output units: the last layer's n_out."""
         return self.layers[-1].n_out
 
     @property
     def n_weights(self) -> int:
+        """Σ_l n_in · n_out over the layers: 625·20 + 20·20 + 20·10 = 13,100 for 625-20-20-10."""
         return sum(layer.n_weights for layer in self.layers)
 
     @property
     def n_biases(self) -> int:
+        """Σ_l n_out over the layers: 20 + 20 + 10 = 50 for 625-20-20-10."""
         return sum(layer.n_biases for layer in self.layers)
 
     @property
     def n_parameters(self) -> int:
+        """n_weights + n_biases: the number of dials."""
         return self.n_weights + self.n_biases
 
     @property
@@ -283,13 +298,19 @@ class Network:
 
     # ---- data checks -------------------------------------------------------------------------------
     def check_x(self, x):
+        """``x`` validated and converted once at the door: a finite ``(n_samples, n_inputs)`` array of the network's
+        dtype."""
         return as_matrix(x, "X", self.dtype, self.n_inputs, xp=self.xp)
 
     def check_y(self, y, n_samples: int):
+        """Targets validated against ``n_samples`` rows and the output width: class indices become one-hot
+        rows; probabilities are required where the cost needs them. Returns ``(n_samples, n_outputs)``.
+        """
         return as_targets(y, n_samples, self.n_outputs, self.dtype,
                           probabilities=self.cost.needs_probabilities, xp=self.xp)
 
     def check_xy(self, x, y):
+        """``(check_x(x), check_y(y, len(x)))``."""
         x = self.check_x(x)
         return x, self.check_y(y, x.shape[0])
 
@@ -361,6 +382,7 @@ class Network:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def parameter_gradients(self) -> list:
+        """``[dC/dW_1, dC/db_1, ...]``: the gradient views, in the order of :meth:`parameters`."""
         return [g for layer in self.layers for g in layer.gradients()]
 
     def get_weights(self) -> list[np.ndarray]:
@@ -379,6 +401,7 @@ class Network:
             param[...] = self.xp.asarray(value, dtype=self.dtype)
 
     def get_config(self) -> dict:
+        """The architecture (layers, cost, L2, seed, dtype) as a JSON-ready dict, without the weights."""
         return {
             "layers": [layer.get_config() for layer in self.layers],
             "cost": self.cost.get_config(),
@@ -389,11 +412,13 @@ class Network:
 
     @classmethod
     def from_config(cls, config: dict) -> "Network":
+        """A network with the architecture of a :meth:`get_config` dict and fresh initial weights."""
         layers = [Dense.from_config(c) for c in config["layers"]]
         return cls(layers, cost=config["cost"], l2=config.get("l2", 0.0), seed=config.get("seed"),
                    dtype=config.get("dtype", "float64"))
 
     def copy(self) -> "Network":
+        """An independent network with the same architecture and a copy of the weights."""
         twin = Network.from_config(self.get_config())
         twin.set_weights(self.get_weights())
         return twin

@@ -14,6 +14,10 @@ OPSET = 17
 
 
 def to_onnx(model: Model):
+    """The model as an in-memory ``onnx.ModelProto`` (opset 17): optional standardisation, then MatMul, Add
+    and the activation per layer; checked with ``onnx.checker``. Raises ConfigError without the onnx package or
+    for an activation ONNX lacks.
+    """
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper

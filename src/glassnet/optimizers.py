@@ -45,10 +45,17 @@ class Optimizer:
         raise NotImplementedError
 
     def reset(self) -> None:
+        """Forget the state (velocities, moments) and the step count."""
         self.state, self.t = [], 0
 
     def get_config(self) -> dict:
+        """``{"name": ...}`` plus the hyperparameters; ``get_optimizer`` rebuilds it."""
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        """The optimizer a :meth:`get_config` dict describes (through the registry)."""
+        return OPTIMIZERS.get(config)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")

@@ -89,12 +89,14 @@ class ParameterStore:
                 ParameterGroup("biases", self.biases, self.grad_biases, False)]
 
     def zero_grad(self) -> None:
+        """Set every gradient to 0."""
         self.grad_weights.fill(0)
         self.grad_biases.fill(0)
 
     # ---- one vector of everything (L-BFGS, gradient checks) ----------------------------------------
     @property
     def size(self) -> int:
+        """The number of parameters: all weights plus all biases."""
         return self.n_weights + self.n_biases
 
     def get_vector(self) -> np.ndarray:
@@ -123,8 +125,9 @@ class Workspace:
         self.arrays: dict = {}
 
     def array(self, owner, name: str, shape: tuple, dtype, xp=np, fill=None):
-        """The kept array for (owner, name, shape); new arrays start as ``fill`` (or undefined)."""
-        key = (id(owner), name, shape, np.dtype(dtype).char)
+        """The kept array for (owner, name, shape, dtype); new arrays start as ``fill`` (or undefined).
+        ``dtype`` is a numpy dtype object (hashed as it is: this runs several times per step)."""
+        key = (id(owner), name, shape, dtype)
         found = self.arrays.get(key)
         if found is None:
             found = self.arrays[key] = xp.empty(shape, dtype=dtype)
@@ -133,10 +136,12 @@ class Workspace:
         return found
 
     def clear(self) -> None:
+        """Drop every work array (they are made again at the next step)."""
         self.arrays.clear()
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the work arrays."""
         return sum(int(a.nbytes) for a in self.arrays.values())
 
 

@@ -35,6 +35,8 @@ def _save(fig, path: str) -> str:
 
 
 def plot_history(history, path: str) -> str:
+    """Loss (and accuracy, when measured) per epoch, training and validation, saved as a PNG at ``path``; returns
+    ``path``."""
     plt = _pyplot()
     has_accuracy = bool(history.accuracy)
     fig, axes = plt.subplots(1, 2 if has_accuracy else 1, figsize=(10 if has_accuracy else 5.5, 4))
@@ -80,6 +82,8 @@ def plot_decision_boundary(model, X, y, path: str, resolution: int = 200) -> str
 
 
 def plot_confusion_matrix(matrix, labels, path: str) -> str:
+    """The confusion matrix ``(n_classes, n_classes)`` (rows: true class) as a PNG with ``labels`` on both axes; returns
+    ``path``."""
     plt = _pyplot()
     n = matrix.shape[0]
     fig, axis = plt.subplots(figsize=(1.0 + 0.55 * n, 0.8 + 0.55 * n))

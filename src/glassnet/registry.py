@@ -54,6 +54,8 @@ class Registry:
         return iter(self.names())
 
     def factory(self, name: str) -> Callable[..., Any]:
+        """The class or function registered under ``name`` (case-insensitive); an unknown name is an UnknownNameError
+        listing the valid ones."""
         if not isinstance(name, str):
             raise ConfigError(f"{self.kind} name must be a string, got {type(name).__name__}: {name!r}")
         try:

@@ -16,31 +16,50 @@ from .training import Trainer
 
 
 def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer="sgd",
-        learning_rate: float = 0.1, schedule="constant", shuffle: bool = True, validation_data=None,
+        learning_rate: float = 0.1, schedule="constant", shuffle: bool | str = True, validation_data=None,
         early_stopping=None, target_loss: float | None = None, target_accuracy: float | None = None,
         callbacks: Sequence[Callback] = (), sample_weight=None, clip_norm: float | None = None,
         clip_value: float | None = None, explode_threshold: float | None = 1e10, checkpoint: str | None = None,
-        checkpoint_every: int = 1, resume: bool = False) -> History:
+        checkpoint_every: int = 1, resume: bool = False, engine: str = "numpy") -> History:
     """Train ``network`` on (x, y) by gradient descent and return its :class:`History`.
 
     Parameters
     ----------
     x : array of shape (n_samples, n_inputs)
-    y : array of shape (n_samples, n_outputs), or (n_samples,) class labels / single targets
-    epochs : the most passes over the data (in total, when resuming)
-    batch_size : None for batch gradient descent, 1 for stochastic, else mini-batch
-    optimizer : name ("sgd", "momentum", "nesterov", "adam", "adamw"), config dict or instance
-    learning_rate : the initial learning rate; ``schedule`` changes it per epoch
-    schedule : "constant", "step", "exponential", "cosine", "invscaling" (name, config dict or instance)
-    shuffle : reshuffle the samples every epoch (from the network's seeded generator)
-    validation_data : (x_val, y_val), evaluated after every epoch
-    early_stopping : None, a patience (int), or an :class:`EarlyStopping`
-    target_loss, target_accuracy : stop once the training loss / accuracy reaches the target
-    callbacks : further :class:`Callback` objects
-    sample_weight : optional (n_samples,) weights; each batch's cost is the weighted mean Σ w c / Σ w
-    clip_norm, clip_value, explode_threshold : gradient safety (see :class:`Trainer`)
-    checkpoint : a file to save the whole run to every ``checkpoint_every`` epochs and on interruption
-    resume : continue the run saved in ``checkpoint`` (its weights, optimizer state, RNG and position)
+    y : array of shape (n_samples, n_outputs) or (n_samples,)
+        One-hot rows, values, or class labels / single targets.
+    epochs : int
+        The most passes over the data (in total, when resuming).
+    batch_size : int or None
+        None for batch gradient descent, 1 for stochastic, else mini-batch.
+    optimizer : str, dict or Optimizer
+        "sgd", "momentum", "nesterov", "adam", "adamw" (name, config dict or instance).
+    learning_rate : float
+        The initial learning rate; ``schedule`` changes it per epoch.
+    schedule : str, dict or Schedule
+        "constant", "step", "exponential", "cosine", "invscaling" (name, config dict or instance).
+    shuffle : bool or "blocks"
+        Reshuffle the samples every epoch (from the network's seeded generator); "blocks" reshuffles blocks
+        of ``batch_size`` consecutive rows instead, so data on disk is read sequentially.
+    validation_data : tuple (x_val, y_val), optional
+        Evaluated after every epoch.
+    early_stopping : int or EarlyStopping, optional
+        A patience in epochs, or an :class:`EarlyStopping`.
+    target_loss, target_accuracy : float, optional
+        Stop once the training loss / accuracy reaches the target.
+    callbacks : sequence of Callback
+        Further callbacks.
+    sample_weight : array of shape (n_samples,), optional
+        Each batch's cost is the weighted mean Σ w c / Σ w.
+    clip_norm, clip_value, explode_threshold : float, optional
+        Gradient safety (see :class:`Trainer`).
+    checkpoint : str, optional
+        A file to save the whole run to every ``checkpoint_every`` epochs and on interruption.
+    resume : bool
+        Continue the run saved in ``checkpoint`` (its weights, optimizer state, RNG and position).
+    engine : {"numpy", "compiled", "auto"}
+        "numpy" (the reference), "compiled" (glassnet.compiled, needs numba: warns and uses numpy when it
+        cannot run this training) or "auto" (compiled when it can, numpy otherwise, quietly).
     """
     extra = list(callbacks)
     if early_stopping is not None:
@@ -54,7 +73,7 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
         if resume:
             return _resume(network, checkpoint, extra, x, y, epochs, validation_data, sample_weight)
     trainer = Trainer(network, optimizer, learning_rate, batch_size, schedule, shuffle, extra, clip_norm,
-                      clip_value, explode_threshold)
+                      clip_value, explode_threshold, engine)
     return trainer.fit(x, y, epochs, validation_data, sample_weight)
 
 

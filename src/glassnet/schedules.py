@@ -8,16 +8,21 @@ from .registry import Registry
 
 
 class Schedule:
+    """Base class: ``schedule(learning_rate, epoch) -> float`` gives the rate for a 0-based epoch from the
+    initial rate. Subclasses state their rule in their docstring.
+    """
     name = "schedule"
 
     def __call__(self, learning_rate: float, epoch: int) -> float:
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """``{"name": ...}`` plus the schedule's parameters."""
         return {"name": self.name, **{k: v for k, v in vars(self).items()}}
 
     @classmethod
     def from_config(cls, config: dict) -> "Schedule":
+        """The schedule a :meth:`get_config` dict describes (through ``SCHEDULES``)."""
         return SCHEDULES.get(config)
 
     def __repr__(self) -> str:
@@ -95,4 +100,6 @@ class InvScaling(Schedule):
 
 
 def get_schedule(spec, **params) -> Schedule:
+    """A :class:`Schedule` from a name (``"constant"``, ``"step"``, ``"exponential"``, ``"cosine"``), a config dict or
+    an instance; ``params`` go to its constructor."""
     return SCHEDULES.get(spec, **params)

@@ -30,6 +30,7 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError("glassnet.sklearn needs scikit-learn: pip install 'glassnet[sklearn]'") from exc
 
+from .constraints import check
 from .errors import ConfigError
 from .modelfile import Model, load_model, save_model
 from .network import Network
@@ -89,14 +90,8 @@ class _GlassnetMLP(BaseEstimator):
         self._hidden = [int(s) for s in sizes]
         checks = [("solver", self.solver in SOLVERS, f"one of {SOLVERS}"),
                   ("learning_rate", self.learning_rate in SCHEDULES, f"one of {SCHEDULES}"),
-                  ("alpha", _number(self.alpha) and self.alpha >= 0, "a number >= 0"),
-                  ("learning_rate_init", _number(self.learning_rate_init) and self.learning_rate_init > 0, "> 0"),
-                  ("max_iter", _integer(self.max_iter) and self.max_iter >= 1, "an integer >= 1"),
-                  ("tol", _number(self.tol) and self.tol >= 0, "a number >= 0"),
-                  ("momentum", _number(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
                   ("validation_fraction", _number(self.validation_fraction) and 0 < self.validation_fraction < 1,
                    "in (0, 1)"),
-                  ("n_iter_no_change", _integer(self.n_iter_no_change) and self.n_iter_no_change >= 1, ">= 1"),
                   ("max_fun", _integer(self.max_fun) and self.max_fun >= 1, ">= 1"),
                   ("batch_size", self.batch_size == "auto" or (_integer(self.batch_size) and self.batch_size >= 1),
                    "'auto' or an integer >= 1"),
@@ -104,6 +99,12 @@ class _GlassnetMLP(BaseEstimator):
         for name, ok, expected in checks:
             if not ok:
                 raise ConfigError(f"{name} must be {expected}, got {getattr(self, name)!r}")
+        # the parameters glassnet shares with scikit-learn's MLP, checked in glassnet's one table
+        for table_name, name in (("l2", "alpha"), ("learning_rate", "learning_rate_init"), ("epochs", "max_iter"),
+                                 ("min_delta", "tol"), ("momentum", "momentum"), ("patience", "n_iter_no_change"),
+                                 ("beta_1", "beta_1"), ("beta_2", "beta_2"), ("epsilon", "epsilon"),
+                                 ("weight_decay", "weight_decay"), ("power_t", "power_t")):
+            check(table_name, getattr(self, name), name)
         activations = self.activation if isinstance(self.activation, (list, tuple)) else [self.activation] * len(self._hidden)
         if len(activations) != len(self._hidden):
             raise ConfigError(f"activation lists {len(activations)} names for {len(self._hidden)} hidden layers")
@@ -389,10 +390,12 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return outputs
 
     def predict_log_proba(self, X):
+        """``log(predict_proba(X))``, ``(n_samples, n_classes)`` (−inf where a probability is 0)."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
+        """Class labels ``(n_samples,)`` from ``classes_`` (a 0/1 indicator matrix for multilabel targets)."""
         outputs = self._predict_outputs(X)
         if self._binarizer.y_type_ == "multilabel-indicator":
             return self._binarizer.inverse_transform(outputs, threshold=0.5)
@@ -401,6 +404,7 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         return self.classes_[outputs.argmax(axis=1)]
 
     def restore_targets(self, model: Model) -> None:
+        """Take ``classes_`` (and the label encoding) from a loaded model file's class labels."""
         self.classes_ = np.array(model.class_labels)
         self._binarizer = LabelBinarizer().fit(self.classes_)
 
@@ -438,10 +442,12 @@ class GlassnetRegressor(RegressorMixin, _GlassnetMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
+        """Predicted values: ``(n_samples,)`` for one target, ``(n_samples, n_targets)`` for several."""
         outputs = self._predict_outputs(X)
         return outputs[:, 0] if getattr(self, "_y_1d", outputs.shape[1] == 1) else outputs
 
     def restore_targets(self, model: Model) -> None:
+        """Remember from a loaded model file whether ``predict`` returns one column or several."""
         self._y_1d = model.network.n_outputs == 1
 
 

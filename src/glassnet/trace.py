@@ -58,6 +58,7 @@ class Dial:
 
     @property
     def direction(self) -> str:
+        """``"turn up"``, ``"turn down"`` or ``"leave"``: the sign of the step −α ∂C/∂w."""
         return "turn up" if self.step > 0 else "turn down" if self.step < 0 else "leave"
 
 
@@ -110,10 +111,12 @@ class StepTrace:
     # ---- sizes -------------------------------------------------------------------------------------
     @property
     def n_samples(self) -> int:
+        """The number of samples in the traced batch."""
         return self.x.shape[0]
 
     @property
     def detailed(self) -> bool:
+        """True when the network is small enough to write every number out (else a per-layer summary)."""
         sizes = self.names.sizes
         return sum(r.W.size for r in self.layers) <= MAX_DETAILED_WEIGHTS and max(sizes) <= MAX_WIDTH
 
@@ -141,6 +144,7 @@ class StepTrace:
 
     # ---- documents ---------------------------------------------------------------------------------
     def document(self) -> Document:
+        """The trace as a :class:`~glassnet.document.Document`: forward, cost, backward, updates, dials, result."""
         doc = Document()
         doc.heading(f"One gradient-descent step: {self.before!r}", 1)
         doc.text(f"{self.n_samples} sample(s), learning rate α = {fmt(self.learning_rate)}, cost "
@@ -157,12 +161,15 @@ class StepTrace:
         return doc
 
     def to_text(self) -> str:
+        """The trace as plain text."""
         return self.document().to_text()
 
     def to_markdown(self) -> str:
+        """The trace as Markdown."""
         return self.document().to_markdown()
 
     def to_html(self) -> str:
+        """The trace as an HTML fragment."""
         return self.document().to_html()
 
     def _repr_html_(self) -> str:
@@ -324,14 +331,16 @@ def _range(array) -> str:
 
 
 class UnitNames:
-    """Seed 003's names: inputs x1.., bias x0; hidden units z1.. (z<layer>_<j> with several hidden layers),
-    bias z0; outputs ŷ (ŷ1, ŷ2, ... for several)."""
+    """Seed 003's names, numbered from 1 as in the seeds: inputs x1, x2, ...; hidden units z1, z2, ...
+    (z<layer>_<j> with several hidden layers); outputs ŷ (ŷ1, ŷ2, ... for several). The bias is a unit fixed
+    at 1, named as a bias: x0 and z0 as in seed 003, z<layer>_bias with several hidden layers."""
 
     def __init__(self, sizes):
         self.sizes = list(sizes)
         self.n_layers = len(sizes) - 1
 
     def unit(self, layer: int, j: int) -> str:
+        """Name of unit j of ``layer`` (0: inputs x, last: ŷ, else z), with j = 0 the bias unit."""
         if layer == 0:
             return f"x{j}"
         if layer == self.n_layers:
@@ -344,7 +353,7 @@ class UnitNames:
         """Name of the weight into unit j of ``layer`` from unit i of the layer below (i = 0: the bias unit)."""
         below = self.unit(layer - 1, i) if layer > 1 or i else "x0"
         if layer > 1 and i == 0:
-            below = "z0" if self.n_layers == 2 else f"z{layer - 1}_0"
+            below = "z0" if self.n_layers == 2 else f"z{layer - 1}_bias"
         return f"w({below}→{self.unit(layer, j)})"
 
 

@@ -5,20 +5,27 @@ data -> split -> standardise -> network -> fit -> evaluate -> Model (ready to sa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import data as data_module
-from .errors import ConfigError
-from .modelfile import Model, save_model
+from .contract import align_columns, column_order, encode_labels
+from .datasets import DATASETS
+from .errors import ConfigError, DataError
+from .modelfile import Model, is_model_file, save_model
 from .network import Network
 from .training import Callback, EarlyStopping, History, TargetReached, Trainer
 
 
 @dataclass
 class TrainSettings:
+    """Everything ``glassnet train`` can be told, with its defaults: the dataset, the network (hidden sizes,
+    activations, cost, dtype), the optimizer and schedule, the splits and the stopping rules."""
+
     dataset: str = "digits25"
     target: str | None = None
     task: str = "auto"
@@ -34,8 +41,8 @@ class TrainSettings:
     l2: float = 0.0
     seed: int = 0
     dtype: str = "float32"
-    test_fraction: float = 0.2
-    validation_fraction: float = 0.1
+    test_fraction: float | None = None        # None: 0.2, or 0 for the tiny truth tables (xor, and, or)
+    validation_fraction: float | None = None  # None: 0.1, or 0 for the truth tables
     standardize: bool = True
     early_stopping: int | None = None
     target_accuracy: float | None = None
@@ -43,38 +50,99 @@ class TrainSettings:
     device: str = "cpu"
 
 
+DEFAULT_TEST_FRACTION, DEFAULT_VALIDATION_FRACTION = 0.2, 0.1
+
+
 @dataclass
 class TrainResult:
+    """What a training run produced: the model (network + preprocessing + labels), its history, the metrics
+    per split, the training time in seconds, the dataset and the splits used."""
+
     model: Model
     history: History
     metrics: dict
     seconds: float
     dataset: data_module.Dataset
     splits: tuple
+    notes: list = field(default_factory=list)
     interrupted: bool = False  # a signal arrived after training had finished (the model was still saved)
+
+
+def resolve_fractions(settings: TrainSettings) -> tuple[TrainSettings, list[str]]:
+    """Settings with the test and validation fractions filled in, and a note when a tiny set keeps every row."""
+    tiny = is_tiny(settings.dataset)
+    test = settings.test_fraction if settings.test_fraction is not None else (0.0 if tiny else DEFAULT_TEST_FRACTION)
+    validation = settings.validation_fraction if settings.validation_fraction is not None else (
+        0.0 if tiny else DEFAULT_VALIDATION_FRACTION)
+    notes = []
+    if tiny and test == 0 and validation == 0:
+        n_rows = data_module.load(settings.dataset).X.shape[0]
+        notes.append(f"{settings.dataset} has only {n_rows} rows: trained and evaluated on all of them "
+                     f"(nothing held out; --test-fraction holds rows out)")
+    return dataclasses.replace(settings, test_fraction=test, validation_fraction=validation), notes
+
+
+def is_tiny(name: str) -> bool:
+    """Whether a built-in dataset is too small to hold rows out (the registry marks xor, and, or): by default
+    it trains and reports on every row, and says so."""
+    return name in DATASETS and not os.path.isfile(name) and bool(DATASETS.info(name).get("tiny"))
+
+
+def load_dataset(settings: TrainSettings) -> data_module.Dataset:
+    """The dataset the settings name: a built-in set, or a file read with the stored target column and task."""
+    if settings.target is None and settings.task == "auto":
+        return data_module.load(settings.dataset, seed=settings.seed, n_samples=settings.n_samples)
+    if settings.dataset in data_module.names() and not os.path.isfile(settings.dataset):
+        raise ConfigError(f"{settings.dataset} is a built-in dataset with a fixed target and task; --target and "
+                          f"--task apply to files")
+    return data_module.load_file(settings.dataset, settings.target, settings.task)
 
 
 def prepare_splits(settings: TrainSettings):
     """Load the dataset and split it exactly as the settings say (the same seed gives the same split)."""
-    dataset = data_module.load(settings.dataset, seed=settings.seed, n_samples=settings.n_samples) \
-        if settings.target is None and settings.task == "auto" else \
-        data_module.load_file(settings.dataset, settings.target, settings.task)
+    settings = resolve_fractions(settings)[0]
+    dataset = load_dataset(settings)
     train, validation, test = data_module.split(dataset.X, dataset.y, settings.test_fraction,
                                                 settings.validation_fraction, settings.seed)
     return dataset, (train, validation, test)
 
 
 def build_network(settings: TrainSettings, dataset, n_features: int) -> Network:
+    """The network ``settings`` describe for ``dataset`` (softmax or sigmoid output for classes, identity for
+    regression)."""
     if dataset.task == "classification":
+        if dataset.n_classes < 2:
+            raise DataError(f"{dataset.description}: the target holds a single class; a classifier needs at least "
+                            f"two")
         n_out = max(dataset.n_classes, 2)
         output = settings.output or "softmax"
         if output == "sigmoid" and n_out == 2:
             n_out = 1
     else:
         n_out, output = 1, settings.output or "identity"
+    check_output_and_cost(output, settings.cost)
     return Network([n_features, *settings.hidden, n_out], activation=settings.activation, output=output,
                    cost=settings.cost, l2=settings.l2, seed=settings.seed, dtype=settings.dtype,
                    device=settings.device)
+
+
+#: output activation -> the probability costs that read its outputs the way they are meant
+PROBABILITY_COSTS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+
+
+def check_output_and_cost(output: str, cost: str | None) -> None:
+    """Refuse a probability cost on the wrong kind of probabilities: binary cross-entropy scores each unit on
+    its own (sigmoid units), categorical cross-entropy one distribution over exclusive classes (softmax);
+    the other pairings compute a number that is not the model's likelihood."""
+    if cost is None:
+        return
+    from .costs import get_cost
+
+    name = get_cost(cost).name
+    expected = PROBABILITY_COSTS.get(output)
+    if name in PROBABILITY_COSTS.values() and expected is not None and name != expected:
+        raise ConfigError(f"cost {cost!r} does not fit a {output} output: use {expected!r} with {output}, or the "
+                          f"{'sigmoid' if output == 'softmax' else 'softmax'} output with {cost!r}")
 
 
 def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: str | None = None,
@@ -84,13 +152,18 @@ def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: s
     saved there, inside the same signal handling (a Ctrl-C during that save waits for it to complete)."""
     if any(not isinstance(h, int) or h < 1 for h in settings.hidden):
         raise ConfigError(f"hidden layer sizes must be positive integers, got {settings.hidden!r}")
+    settings, notes = resolve_fractions(settings)
+    if os.path.isfile(settings.dataset):  # a file is found again by its absolute path from any folder
+        settings = dataclasses.replace(settings, dataset=os.path.abspath(settings.dataset))
     dataset, splits = prepare_splits(settings)
     standardizer = data_module.Standardizer().fit(splits[0][0]) if settings.standardize else None
     network = build_network(settings, dataset, dataset.X.shape[1])
     trainer = Trainer(network, settings.optimizer, settings.learning_rate, settings.batch_size,
                       settings.schedule)
     run = _Run(settings, dataset, splits, standardizer, checkpoint, checkpoint_every, handle_signals, out)
-    return run.go(trainer, settings.epochs, callbacks)
+    result = run.go(trainer, settings.epochs, callbacks)
+    result.notes.extend(notes)
+    return result
 
 
 def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | None = None,
@@ -117,6 +190,9 @@ def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | No
 
 
 def _refuse_conflicts(path: str, settings: TrainSettings, overrides: dict) -> None:
+    dataset = overrides.get("dataset")
+    if isinstance(dataset, str) and os.path.isfile(dataset):  # train records a data file by its absolute path
+        overrides = {**overrides, "dataset": os.path.abspath(dataset)}
     conflicts = [f"{name}={value!r} (the checkpoint has {getattr(settings, name)!r})"
                  for name, value in overrides.items() if _comparable(value) != _comparable(getattr(settings, name))]
     if conflicts:
@@ -176,8 +252,7 @@ class _Run:
                 raise ConfigError(f"{self.checkpoint}: {exc}") from None
         if self.checkpoint:
             training = self._training_record()
-            model = Model(trainer.network, self.standardizer, self.dataset.class_labels, self.dataset.feature_names,
-                          training)
+            model = model_of(trainer.network, self.standardizer, self.dataset, training)
             trainer.callbacks.append(Checkpoint(self.checkpoint, self.checkpoint_every, model, training,
                                                 trainer.epochs_completed + epochs, _fingerprint(self.splits)))
 
@@ -202,8 +277,14 @@ class _Run:
         training = self._training_record()
         training.update(epochs_run=len(history), stop_reason=history.stop_reason, seconds=round(seconds, 3),
                         data_fingerprint=_fingerprint(self.splits))
-        model = Model(network, self.standardizer, self.dataset.class_labels, self.dataset.feature_names, training)
+        model = model_of(network, self.standardizer, self.dataset, training)
         return TrainResult(model, history, metrics, seconds, self.dataset, self.splits)
+
+
+def model_of(network, standardizer, dataset, training: dict) -> Model:
+    """A model carrying its data contract: feature names and order, target column, task, typed class labels."""
+    return Model(network, standardizer, list(dataset.class_labels), list(dataset.feature_names), training,
+                 target=dataset.target_name)
 
 
 @contextlib.contextmanager
@@ -211,19 +292,29 @@ def _nothing():
     yield
 
 
+def settings_of(model: Model) -> TrainSettings:
+    """The settings a model was trained with (``glassnet train`` stores them in the model file), as
+    information: nothing they name is opened here."""
+    known = {k: v for k, v in model.training.items() if k in TrainSettings.__dataclass_fields__}
+    if "dataset" not in known:
+        raise ConfigError("the model file does not record the data it was trained on (it was not written by "
+                          "`glassnet train`); name the data with --dataset")
+    if "hidden" in known:
+        known["hidden"] = tuple(known["hidden"])
+    return TrainSettings(**known)
+
+
 def evaluation_data(model: Model, split: str):
     """(X, y, description) to evaluate ``model`` on without naming a dataset: the split of its own training
-    run, regenerated from its header, and only for a built-in dataset within the header's bounds. A model
-    file never makes glassnet open another file: for a dataset read from a file this refuses and says so."""
-    known = {k: v for k, v in model.training.items() if k in TrainSettings.__dataclass_fields__}
-    name = known.get("dataset")
+    run (``split`` "all": every row), regenerated from its header, and only for a built-in dataset within
+    the header's bounds. A model file never makes glassnet open another file: for a model trained on a file
+    (its path is recorded, as information) this refuses and says to pass the file with ``--dataset``."""
+    settings = settings_of(model)
+    name = settings.dataset
     if not isinstance(name, str) or not data_module.is_builtin(name):
-        raise ConfigError(f"the model records its training data as {name!r}, which is not a built-in dataset; "
-                          f"glassnet never opens a file named inside a model file: pass --dataset FILE (and "
-                          f"--target) to evaluate on it")
-    known["hidden"] = tuple(known.get("hidden", ()))
-    known.update(target=None, task="auto")  # a built-in dataset has no target column to choose
-    settings = TrainSettings(**known)
+        raise ConfigError(f"the model was trained on the file {name!r} (its recorded path); glassnet never opens "
+                          f"a file named inside a model file: pass it with --dataset FILE to evaluate on it")
+    settings = dataclasses.replace(settings, target=None, task="auto")  # a built-in set has a fixed target
     if split == "all":
         dataset = data_module.load(name, seed=settings.seed, n_samples=settings.n_samples)
         X, y = dataset.X, dataset.y
@@ -238,12 +329,70 @@ def evaluation_data(model: Model, split: str):
 
 
 def split_of(model: Model, name: str):
-    """Re-create the train/validation/test split a model was trained with (built-in datasets only)."""
+    """Re-create the train/validation/test split a model was trained with (built-in datasets only; see
+    :func:`evaluation_data`); ``name`` "all" gives every row of the dataset."""
     X, y, _ = evaluation_data(model, name)
     return X, y
 
 
+def data_for(model: Model, name: str, target=None):
+    """``(X, y)`` of a dataset name or file, in the model's terms: columns matched to its features (by name
+    where the file has a header), labels mapped through its class labels (see :mod:`glassnet.contract`)."""
+    task = model.network.task
+    if name in data_module.names() and not os.path.isfile(name):
+        if target is not None:
+            raise ConfigError(f"{name} is a built-in dataset with a fixed target; --target applies to files")
+        dataset = data_module.load(name)
+    else:
+        if target is None and model.target is not None and _has_header(name):
+            target = model.target
+        dataset = data_module.load_file(name, target, task)
+    names = dataset.feature_names if dataset.named_columns else None
+    X = align_columns(names, dataset.X, model.feature_names, name)
+    if task != "classification":
+        return X, dataset.y
+    labels = [dataset.class_labels[i] for i in dataset.y.tolist()]
+    return X, encode_labels(labels, model.class_labels, name)
+
+
+def probability_columns(model: Model) -> list:
+    """The class each column of ``predict_proba`` is the probability of: every class for a softmax, the
+    second class for a single sigmoid unit (P(class 1); class 0 has 1 − that)."""
+    n_outputs = model.network.n_outputs
+    labels = list(model.class_labels) or list(range(max(n_outputs, 2)))
+    if n_outputs == 1:
+        return labels[1:2]
+    return labels[:n_outputs]
+
+
+def _has_header(path: str) -> bool:
+    return path.lower().endswith((".csv", ".txt")) and os.path.isfile(path) and data_module.csv_table(path)[2]
+
+
+def features_for(model: Model, path: str):
+    """Features of a features-only file, columns matched to the model's (see :mod:`glassnet.contract`).
+    A CSV's columns are matched by name before any cell is read, so a wrong file is named as such."""
+    if path.lower().endswith((".npy", ".npz")) or not os.path.isfile(path):
+        names, X = data_module.load_feature_table(path)
+        return align_columns(names, X, model.feature_names, path, target=model.target)
+    header, body, has_header = data_module.csv_table(path)
+    order = column_order(header if has_header else None, len(header), model.feature_names, path, model.target)
+    return data_module.numeric_columns(path, header, body, order, 2 if has_header else 1)
+
+
 def confusion_matrix(truth, predicted, n_classes: int) -> np.ndarray:
+    """Counts ``(n_classes, n_classes)``: entry [i, j] is how many samples of class i were predicted as j."""
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (np.asarray(truth, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
     return matrix
+
+
+def check_export_target(source: str, target: str) -> None:
+    """Refuse an export target that would overwrite a different kind of file: one that does not end in
+    ``.onnx``, or a glassnet model or checkpoint file (the source itself included)."""
+    if os.path.exists(target) and (is_model_file(target) or os.path.samefile(source, target)):
+        raise ConfigError(f"{target!r} is a glassnet model file; refusing to overwrite it with ONNX "
+                          f"(add --force to overwrite it anyway)")
+    if not target.lower().endswith(".onnx"):
+        raise ConfigError(f"the export target {target!r} does not end in .onnx; name it *.onnx "
+                          f"(or add --force to write it anyway)")

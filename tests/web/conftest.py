@@ -1,5 +1,7 @@
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,7 +12,6 @@ uvicorn = pytest.importorskip("uvicorn", reason="the playground is the web extra
 
 from glassnet.web.server import create_app  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "artifacts")
 
 
@@ -39,17 +40,30 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium driven by Playwright (never `playwright install`)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("GLASSNET_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing; the test command installs it with apt-get install chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (the README's test command installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright drives the browser")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        yield instance
-        instance.close()
+def server_process():
+    """The playground as `glassnet playground` runs it: its own process (so its memory can be measured)."""
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-c", f"from glassnet.web.server import serve; serve('127.0.0.1', {port})"])
+    deadline = time.time() + 60
+    while True:
+        assert process.poll() is None and time.time() < deadline, "the playground server did not start"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", process.pid
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def memory_kib():
+    """memory_kib(pid) -> {'VmRSS': ..., 'VmHWM': ...} in KiB."""
+    return read_memory_kib
+
+
+def read_memory_kib(pid: int) -> dict:
+    """{'VmRSS': resident now, 'VmHWM': the most it has ever been resident} of a process, in KiB (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        fields = dict(line.split(":", 1) for line in status if line.startswith(("VmRSS", "VmHWM")))
+    return {name: int(value.split()[0]) for name, value in fields.items()}

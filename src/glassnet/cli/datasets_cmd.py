@@ -20,6 +20,7 @@ def run(args) -> int:
     listing = names()
     width = max(map(len, listing))
     text = "\n".join(f"{name.ljust(width)}  {about}" for name, about in listing.items())
-    text += "\n\nOr give a path: a .csv with a header row (--target picks the column), .npz (X, y) or .npy."
+    text += ("\n\nOr give a path: a .csv (--target picks the column; a first row of numbers is data, and the columns"
+             "\nare then column_1, column_2, ... by position), an .npz (arrays X and y) or a .npy table.")
     emit(listing, args.json, text)
     return 0

@@ -1,4 +1,10 @@
-"""Evaluate a saved model: loss and accuracy on a dataset, or on the test split it was trained with."""
+"""Evaluate a saved model: loss and accuracy on a dataset, or on the test split it was trained with.
+
+Data is read through the model's contract: a CSV with a header row is matched to the model's features by
+column name, and its labels are mapped through the model's classes (a label the model does not know is an
+error that names it). Without --target, the model's own target column is used when the file has it; a CSV
+without a header row has its target in the last column.
+"""
 from __future__ import annotations
 
 from .common import add_output_flags
@@ -7,31 +13,40 @@ NAME = "evaluate"
 HELP = "loss and accuracy of a model file on data"
 EXAMPLE = """examples:
   glassnet evaluate model.npz                       # the test split of the model's own training run
+  glassnet evaluate model.npz --split all           # every row of the model's own dataset
   glassnet evaluate model.npz --dataset other.csv --target label"""
 
 
 def add_arguments(p) -> None:
     p.add_argument("model", help="a glassnet model file")
     p.add_argument("--dataset", help="dataset name or file (default: the model's own dataset, regenerated if it is "
-                   "built in; a file it was trained on must be named here)")
-    p.add_argument("--target", help="target column of a CSV/NPY file")
-    p.add_argument("--split", default="test", choices=["train", "validation", "test", "all"],
-                   help="with the model's own dataset: which split (default test)")
+                   "built in; a file it was trained on must be named here: a model file never makes glassnet "
+                   "open another file)")
+    p.add_argument("--target", help="target column of a CSV/NPY file (default: the model's target column)")
+    p.add_argument("--split", choices=["train", "validation", "test", "all"],
+                   help="with the model's own dataset: which split (default: test, or train when the run held "
+                        "nothing out, as for xor)")
     add_output_flags(p)
 
 
 def run(args) -> int:
-    from .. import data
+    from ..errors import ConfigError
     from ..modelfile import load_model
-    from ..workflow import evaluation_data
+    from ..workflow import data_for, evaluation_data, settings_of
     from .common import emit
 
+    if args.dataset and args.split:
+        raise ConfigError("--split picks rows of the model's own dataset; with --dataset every row is used")
+    if args.target and not args.dataset:
+        raise ConfigError("--target applies to a file given with --dataset; the model's own data uses its "
+                          "stored target column")
     model = load_model(args.model)
     if args.dataset:
-        dataset = data.load_file(args.dataset, args.target) if args.target else data.load(args.dataset)
-        X, y, where = dataset.X, dataset.y, args.dataset
-    else:  # only a built-in dataset is regenerated; a path named in the model file is never opened
-        X, y, where = evaluation_data(model, args.split)
+        X, y = data_for(model, args.dataset, args.target)
+        where = args.dataset
+    else:  # only a built-in dataset is regenerated; a path recorded in the model file is never opened
+        split = args.split or ("test" if settings_of(model).test_fraction else "train")
+        X, y, where = evaluation_data(model, split)
     metrics = model.evaluate(X, y)
     result = {"model": args.model, "data": where, "samples": int(X.shape[0]), **metrics}
     text = f"{where}: {X.shape[0]} samples, loss {metrics['loss']:.4f}" + (

@@ -9,7 +9,8 @@ from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
-from .common import add_output_flags, fraction, layer_sizes, positive_float, positive_int
+from .common import (add_output_flags, check_plotting_available, check_writable_file, check_writable_folder,
+                     constrained, fraction, layer_sizes, positive_int)
 
 NAME = "train"
 HELP = "train a network on a dataset and save the model"
@@ -24,38 +25,62 @@ EXAMPLE = """examples:
 def add_arguments(p) -> None:
     p.add_argument("--dataset", default="digits25", help="dataset name (see `glassnet datasets`) or a .csv/.npz/.npy path")
     p.add_argument("--target", help="target column of a CSV/NPY file (name or index; default: the last)")
-    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"])
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                   help="auto: classification for text or whole-number targets, regression otherwise")
     p.add_argument("--samples", type=positive_int, help="number of samples for generated datasets")
-    p.add_argument("--layers", type=layer_sizes, default=(20, 20), help="hidden layer sizes, e.g. 20,20 (default)")
+    p.add_argument("--layers", type=layer_sizes, default=(20, 20), help="hidden layer sizes, e.g. 20,20; none for no hidden layer")
     p.add_argument("--activation", default="sigmoid", choices=ACTIVATIONS.names(), help="hidden activation")
     p.add_argument("--output", choices=ACTIVATIONS.names(), help="output activation (default: softmax, or identity for regression)")
     p.add_argument("--cost", choices=COSTS.names(), help="cost (default: the one matching the output)")
-    p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS.names())
-    p.add_argument("--learning-rate", type=positive_float, default=0.01)
-    p.add_argument("--batch-size", type=positive_int, default=32, help="0 is not allowed; use --full-batch for batch GD")
+    p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS.names(), help="update rule")
+    p.add_argument("--learning-rate", type=constrained("learning_rate"), default=0.01, help="step size")
+    p.add_argument("--batch-size", type=constrained("batch_size"), default=32, help="samples per step; --full-batch for batch GD")
     p.add_argument("--full-batch", action="store_true", help="batch gradient descent: the whole set per step")
-    p.add_argument("--epochs", type=positive_int, default=40)
-    p.add_argument("--schedule", default="constant", choices=SCHEDULES.names())
-    p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--epochs", type=constrained("epochs"), default=40, help="passes over the training rows")
+    p.add_argument("--schedule", default="constant", choices=SCHEDULES.names(), help="learning-rate schedule")
+    p.add_argument("--l2", type=constrained("l2"), default=0.0, help="L2 penalty on the weights")
+    p.add_argument("--seed", type=constrained("seed"), default=0, help="seed of the weights, the split and the shuffling")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
     p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
-    p.add_argument("--test-fraction", type=fraction, default=0.2)
-    p.add_argument("--validation-fraction", type=fraction, default=0.1)
+    p.add_argument("--test-fraction", type=fraction,
+                   help="share of rows held out for the test (default 0.2; 0 for the 4-row xor, and, or)")
+    p.add_argument("--validation-fraction", type=fraction,
+                   help="share of rows held out for validation (default 0.1; 0 for xor, and, or)")
     p.add_argument("--no-standardize", action="store_true", help="do not standardise the features")
-    p.add_argument("--early-stopping", type=positive_int, metavar="PATIENCE")
-    p.add_argument("--target-accuracy", type=float, help="stop once the training accuracy reaches this")
-    p.add_argument("--out", default="model.npz", help="model file to write (default model.npz)")
-    p.add_argument("--plots", metavar="DIR", help="write PNG plots (curves, confusion matrix, boundary, network)")
+    p.add_argument("--early-stopping", type=constrained("patience"), metavar="PATIENCE",
+                   help="stop after this many epochs without a better validation loss")
+    p.add_argument("--target-accuracy", type=constrained("target_accuracy"), help="stop once the training accuracy reaches this (0..1)")
+    p.add_argument("--out", default="model.npz", help="model file to write")
+    p.add_argument("--plots", metavar="DIR", help="write PNG plots here: curves, network and, for classification, "
+                   "the confusion matrix (and the decision boundary for 2-D data)")
     p.add_argument("--checkpoint", metavar="FILE", help="save the run here (every --checkpoint-every epochs and on "
                    "Ctrl-C); default on Ctrl-C: OUT.ckpt")
-    p.add_argument("--checkpoint-every", type=positive_int, metavar="N", help="save a checkpoint every N epochs")
+    p.add_argument("--checkpoint-every", type=constrained("checkpoint_every"), metavar="N", help="save a checkpoint every N epochs")
     p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint with its own settings "
                    "(options that conflict with them, and changed data, are refused)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_output_flags(p)
-    p.set_defaults(**{dest: None for dest in SETTING_OPTIONS})  # TrainSettings holds the defaults
+    from ..workflow import TrainSettings
+
+    # TrainSettings holds the defaults; an option not given keeps them as NotGiven (shown by --help)
+    p.set_defaults(**{dest: NotGiven.of(getattr(TrainSettings, field)) for dest, field in SETTING_OPTIONS.items()})
+
+
+class NotGiven:
+    """The default of an option that was not given on the command line: shown by ``--help`` as TrainSettings'
+    default, and left out of :func:`given_settings` (so ``--resume`` refuses only options really given)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    @classmethod
+    def of(cls, value):
+        """``NotGiven(value)``, or None for a setting whose default is None (help shows nothing then)."""
+        return None if value is None else cls(value)
+
+    def __str__(self) -> str:
+        return ",".join(map(str, self.value)) if isinstance(self.value, tuple) else str(self.value)
 
 
 #: command-line option -> TrainSettings field; these default to None here so that only the options given
@@ -72,7 +97,8 @@ SETTING_OPTIONS = {
 
 def given_settings(args) -> dict:
     """The TrainSettings fields set by options given on the command line."""
-    given = {field: getattr(args, dest) for dest, field in SETTING_OPTIONS.items() if getattr(args, dest) is not None}
+    given = {field: getattr(args, dest) for dest, field in SETTING_OPTIONS.items()
+             if getattr(args, dest) is not None and not isinstance(getattr(args, dest), NotGiven)}
     if args.full_batch:
         given["batch_size"] = None
     if args.no_standardize:
@@ -113,6 +139,10 @@ def _train(args):
     from ..workflow import TrainSettings, resume, train
 
     given = given_settings(args)
+    check_writable_file(args.out, "--out")
+    if args.plots:
+        check_plotting_available()
+        check_writable_folder(args.plots, "--plots")
     checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
     callbacks = [] if args.quiet else [ProgressBar(given.get("epochs", TrainSettings.epochs))]
     try:
@@ -134,7 +164,8 @@ def _report(args, result) -> int:
 
     summary = {"dataset": result.dataset.summary(), "network": repr(result.model.network),
                "epochs_run": len(result.history), "stop_reason": result.history.stop_reason,
-               "seconds": round(result.seconds, 3), "metrics": result.metrics, "model_file": args.out}
+               "seconds": round(result.seconds, 3), "metrics": result.metrics, "model_file": args.out,
+               "notes": result.notes}
     if args.plots:
         from ..plots import write_training_plots
 
@@ -153,7 +184,7 @@ def _text(summary: dict) -> str:
     lines = [f"{summary['network']}",
              f"dataset {summary['dataset']['name']}: {summary['dataset']['samples']} samples, "
              f"{summary['dataset']['features']} features; {summary['epochs_run']} epochs in {summary['seconds']} s "
-             f"({summary['stop_reason']})"]
+             f"({summary['stop_reason']})"] + [f"note: {note}" for note in summary["notes"]]
     for split, values in summary["metrics"].items():
         parts = [f"loss {values['loss']:.4f}"] + ([f"accuracy {values['accuracy']:.2%}"] if "accuracy" in values else [])
         lines.append(f"{split:>10}: " + ", ".join(parts))

@@ -1,14 +1,17 @@
-"""Playground sessions: one network, trainer and training thread per browser tab.
+"""Playground sessions: one network and trainer per browser tab, trained in short chunks (see lifetime.py).
 
 Everything here is library code the server calls; the math is the engine's (never re-implemented in the page).
 """
 from __future__ import annotations
 
+import io
 import os
+import secrets
 import tempfile
 import threading
 import time
 import uuid
+import zipfile
 
 import numpy as np
 
@@ -16,7 +19,7 @@ from .. import data as data_module
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..datasets import DATASETS
-from ..errors import ConfigError, GlassnetError
+from ..errors import ConfigError, GlassnetError, ModelFileError
 from ..modelfile import Model, load_model, model_to_bytes
 from ..network import Network
 from ..optimizers import OPTIMIZERS
@@ -29,12 +32,16 @@ PLAYGROUND_DATASETS = [name for name in DATASETS.names()
                        if DATASETS.info(name)["n_features"] == 2 and DATASETS.info(name)["task"] == "classification"
                        ] + ["digits"]
 LIMITS = {"layers": 6, "units": 64, "batch_size": 10_000, "learning_rate": 10.0, "samples": 2000, "sessions": 64}
-IDLE_SECONDS = 20 * 60     # a session nobody has touched for this long is deleted
 UNWATCHED_SECONDS = 120    # a training session nobody has looked at for this long pauses
+PAUSE_SECONDS = 0.005      # training runs this long at most between two looks at the running flag
 GRID = 40           # decision-boundary resolution
 UNIT_GRID = 16      # per-hidden-unit heat map resolution
 SNAPSHOT_WEIGHTS = 5000
-STEPS_PER_CHUNK = 4  # training steps between checks of pause and the 50 ms publishing deadline
+MAX_UPLOAD_BYTES = 4 * 2 ** 20     # a model file the page may upload (the largest playground network is ~0.3 MB)
+MAX_UNPACKED_BYTES = 8 * 2 ** 20   # ... and what its entries may unpack to together
+MAX_UPLOAD_ENTRIES = 64
+STEP_UNITS = 16     # ... and, for a network too large to send whole, each layer's first 16 x 16 weights
+STEP_ROWS = 8       # a step-through answer carries the first rows of the batch (the page shows the first)
 
 
 def options() -> dict:
@@ -92,15 +99,18 @@ def parse_config(config) -> dict:
 class Session:
     """A network being trained for one tab."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, wake=None):
         self.id = uuid.uuid4().hex
+        self.token = secrets.token_urlsafe(24)  # the page sends it with every change; never put in a URL
         self.config = parse_config(config)
         self.lock = threading.RLock()
         self.running = False
-        self.thread: threading.Thread | None = None
+        self.wake = wake or (lambda: None)     # tells the training worker this session wants to run
         self.version = 0
         self.touched = time.monotonic()
+        self.client, self.released_at = "local", None
         self.error: str | None = None
+        self.step_seconds = 1e-3  # how long one training step takes here (a running estimate)
         self.reset()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
@@ -126,6 +136,7 @@ class Session:
             self.bump()
 
     def _new_trainer(self) -> None:
+        """A trainer with its run begun: the worker's chunks go on with it (begin checks the data once)."""
         c = self.config
         self.trainer = Trainer(self.network, c["optimizer"], c["learning_rate"], min(c["batch_size"], len(self.X)))
         self.trainer.begin(self.X, self.y, self.validation)
@@ -136,35 +147,39 @@ class Session:
 
     def start(self) -> None:
         with self.lock:
-            if self.running:
-                return
-            self.running = True
-            self.thread = threading.Thread(target=self._train_loop, name=f"glassnet-{self.id[:8]}", daemon=True)
-            self.thread.start()
+            if not self.running:
+                self.running, self.error = True, None
+                self.bump()
+        self.wake()
 
     def pause(self) -> None:
-        self.running = False
-        thread = self.thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
-        self.thread = None
+        """Stop training; returns once the steps in progress (about PAUSE_SECONDS) have finished."""
+        was_running, self.running = self.running, False  # the chunk in progress stops at its next look
+        with self.lock:  # ... and holds the lock until then
+            if was_running:
+                self.bump()
 
-    def _train_loop(self) -> None:
-        """Train in chunks of a few steps through the trainer's loop for about 50 ms, publishing a new
-        version after each chunk (so pause acts within a few steps, not an epoch)."""
-        while self.running:
+    def train_chunk(self, seconds: float) -> None:
+        """Train for about ``seconds``: whole steps through ``Trainer.train(max_steps=...)``, a few
+        milliseconds' worth at a time so a pause waits for no more than that; an epoch may stop part way
+        and go on at the next chunk. Called by the training worker only; it holds the session's lock, so
+        nothing sees a half-made step."""
+        with self.lock:
+            if not self.running:
+                return
             if time.monotonic() - self.touched > UNWATCHED_SECONDS:
                 self.running = False  # nobody is watching (the tab was closed): stop using the CPU
-                break
-            with self.lock:
-                deadline = time.monotonic() + 0.05
-                try:
-                    while time.monotonic() < deadline and self.running:
-                        self.trainer.train(max_steps=STEPS_PER_CHUNK)
-                except GlassnetError as exc:
-                    self.error, self.running = str(exc), False
                 self.bump()
-            time.sleep(0.005)
+                return
+            deadline = time.monotonic() + seconds
+            try:
+                while self.running and (now := time.monotonic()) < deadline:
+                    steps = max(1, int(min(deadline - now, PAUSE_SECONDS) / self.step_seconds))
+                    self.trainer.train(max_steps=steps)
+                    self.step_seconds = 0.5 * self.step_seconds + 0.5 * (time.monotonic() - now) / steps
+            except GlassnetError as exc:
+                self.error, self.running = str(exc), False
+            self.bump()
 
     # ---- what the page shows -----------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -236,19 +251,8 @@ class Session:
                                         self.dataset.feature_names, {"playground": self.config}))
 
     def load_bytes(self, content: bytes) -> None:
-        if len(content) > 64 * 2 ** 20:
-            raise ConfigError("model file too large for the playground (64 MB at most)")
+        model = read_uploaded_model(content)
         self.pause()
-        folder = tempfile.mkdtemp(prefix="glassnet-")
-        path = os.path.join(folder, "upload.npz")
-        try:
-            with open(path, "wb") as handle:
-                handle.write(content)
-            model = load_model(path)
-        finally:
-            if os.path.exists(path):
-                os.unlink(path)
-            os.rmdir(folder)
         with self.lock:
             if model.network.n_inputs != self.X.shape[1] or model.network.n_outputs != self.network.n_outputs:
                 raise ConfigError(f"this model has {model.network.n_inputs} inputs and {model.network.n_outputs} "
@@ -260,17 +264,73 @@ class Session:
             self.bump()
 
 
+UPLOAD_NAME = "the uploaded model file"
+
+
+def read_uploaded_model(content: bytes) -> Model:
+    """Load a model file sent by the page through the hardened loader; errors name no server path.
+
+    The bytes go to a private temporary folder (the loader reads files), which is removed afterwards.
+    Anything the loader did not foresee in a hostile file is still a ModelFileError, never a crash.
+    """
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ModelFileError(f"{UPLOAD_NAME} is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB")
+    check_upload_archive(content)
+    with tempfile.TemporaryDirectory(prefix="glassnet-upload-") as folder:
+        path = os.path.join(folder, "model.npz")
+        with open(path, "wb") as handle:
+            handle.write(content)
+        try:
+            return load_model(path)
+        except GlassnetError as exc:
+            raise ModelFileError(str(exc).replace(path, UPLOAD_NAME)) from None
+        except (LookupError, ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+            raise ModelFileError(f"{UPLOAD_NAME} is malformed ({type(exc).__name__})") from None
+
+
+def check_upload_archive(content: bytes) -> None:
+    """Refuse, before anything is unpacked, an archive whose entries would unpack to more than a playground
+    network can need (the loader's own caps are sized for models of any size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except Exception:  # not a zip at all: the loader says so in its own words
+        return
+    if len(entries) > MAX_UPLOAD_ENTRIES:
+        raise ModelFileError(f"{UPLOAD_NAME} holds {len(entries):,} entries; a playground model has at most "
+                             f"{MAX_UPLOAD_ENTRIES}")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ModelFileError(f"{UPLOAD_NAME} would unpack to {unpacked:,} bytes; a playground model needs at "
+                             f"most {MAX_UNPACKED_BYTES:,}")
+
+
 def _array(a) -> list:
     return np.asarray(a, dtype=float).tolist()
 
 
-def trace_json(trace: StepTrace) -> dict:
-    """The trace's numbers as plain JSON lists (per layer: a, z, delta, W before/after, gradients)."""
+def trace_json(trace: StepTrace, rows: int = STEP_ROWS) -> dict:
+    """The trace's numbers as plain JSON lists (per layer: a, z, delta, W before/after, gradients).
+
+    Per-sample arrays (x, y, a, z, delta) carry only the batch's first ``rows`` rows. A network with more
+    than SNAPSHOT_WEIGHTS weights sends each layer's first STEP_UNITS x STEP_UNITS weights (the units the
+    page draws) with norms of the whole matrices: the answer stays under ~0.3 MB, encoded in milliseconds,
+    whatever the batch size or network (every weight of 6 x 64 units took 1.6 MB and 0.3 s to encode).
+    """
+    first = slice(0, rows)
+    whole = sum(r.W.size for r in trace.layers) <= SNAPSHOT_WEIGHTS
+    units = slice(None) if whole else slice(0, STEP_UNITS)
     return {"learning_rate": trace.learning_rate, "cost_before": trace.cost_before, "cost_after": trace.cost_after,
-            "cost": trace.cost_name, "x": _array(trace.x), "y": _array(trace.y),
-            "layers": [{"index": r.index, "activation": r.activation, "a": _array(r.a), "z": _array(r.z),
-                        "delta": _array(r.delta), "W": _array(r.W), "b": _array(r.b), "grad_W": _array(r.grad_W),
-                        "grad_b": _array(r.grad_b), "W_new": _array(r.W_new), "b_new": _array(r.b_new)}
+            "cost": trace.cost_name, "batch_rows": int(trace.x.shape[0]), "rows_shown": min(rows, trace.x.shape[0]),
+            "weights_shown": "all" if whole else f"the first {STEP_UNITS} x {STEP_UNITS} of each layer",
+            "x": _array(trace.x[first]), "y": _array(trace.y[first]),
+            "layers": [{"index": r.index, "activation": r.activation, "a": _array(r.a[first]),
+                        "z": _array(r.z[first]), "delta": _array(r.delta[first]),
+                        "W": _array(r.W[units, units]), "b": _array(r.b[units]),
+                        "grad_W": _array(r.grad_W[units, units]), "grad_b": _array(r.grad_b[units]),
+                        "W_new": _array(r.W_new[units, units]), "b_new": _array(r.b_new[units]),
+                        "norms": {"W": float(np.linalg.norm(r.W)), "grad_W": float(np.linalg.norm(r.grad_W)),
+                                  "W_new": float(np.linalg.norm(r.W_new))}}
                        for r in trace.layers],
             "dials": [dial_json(d) for d in trace.dials(8)]}
 
@@ -278,47 +338,3 @@ def trace_json(trace: StepTrace) -> dict:
 def dial_json(dial) -> dict:
     return {"name": dial.name, "layer": dial.layer, "value": dial.value, "gradient": dial.gradient,
             "direction": dial.direction, "step": dial.step}
-
-
-class SessionStore:
-    """All live sessions, with an idle timeout and a cap on their number."""
-
-    def __init__(self, idle_seconds: float = IDLE_SECONDS, limit: int = LIMITS["sessions"]):
-        self.sessions: dict[str, Session] = {}
-        self.idle_seconds, self.limit = idle_seconds, limit
-        self.lock = threading.Lock()
-
-    def create(self, config) -> Session:
-        self.clean()
-        with self.lock:
-            if len(self.sessions) >= self.limit:
-                raise OverflowError(f"too many playground sessions ({self.limit}); close a tab or try later")
-        session = Session(config)
-        with self.lock:
-            self.sessions[session.id] = session
-        return session
-
-    def get(self, session_id: str) -> Session | None:
-        session = self.sessions.get(session_id)
-        if session is not None:
-            session.touched = time.monotonic()
-        return session
-
-    def remove(self, session_id: str) -> bool:
-        with self.lock:
-            session = self.sessions.pop(session_id, None)
-        if session is not None:
-            session.pause()
-        return session is not None
-
-    def clean(self) -> int:
-        """Drop sessions idle for longer than ``idle_seconds``; returns how many."""
-        now = time.monotonic()
-        stale = [sid for sid, s in list(self.sessions.items()) if now - s.touched > self.idle_seconds]
-        for sid in stale:
-            self.remove(sid)
-        return len(stale)
-
-    def close(self) -> None:
-        for sid in list(self.sessions):
-            self.remove(sid)

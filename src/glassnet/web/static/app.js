@@ -2,7 +2,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-let session = null, events = null, snap = null, trace = null, stages = [], stageIndex = 0;
+let session = null, token = "", events = null, snap = null, trace = null, stages = [], stageIndex = 0;
 
 function fmt(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return "–";
@@ -13,7 +13,8 @@ function fmt(v) {
 function showError(message) { $("error").textContent = message || ""; }
 
 async function api(path, options = {}) {
-  const response = await fetch(path, options);
+  // every change carries the session's token (the server refuses changes without it)
+  const response = await fetch(path, { ...options, headers: { ...options.headers, "X-Glassnet-Token": token } });
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) throw new Error(body?.error || `${response.status} ${response.statusText}`);
   return body;
@@ -32,13 +33,27 @@ async function newSession() {
   try {
     const created = await api("/api/sessions", { method: "POST", headers: { "Content-Type": "application/json" },
                                                  body: JSON.stringify(settings()) });
-    if (session) fetch(`/api/sessions/${session}`, { method: "DELETE" });
-    session = created.id;
-    document.body.dataset.session = session;
+    if (session) fetch(`/api/sessions/${session}`, { method: "DELETE", headers: { "X-Glassnet-Token": token } });
+    adopt(created);
     clearTrace();
     listen();
     render(created);
   } catch (e) { showError(e.message); }
+}
+
+function adopt(state) {  // this tab's session; kept in sessionStorage so a reload takes it back
+  session = state.id; token = state.token || token;
+  document.body.dataset.session = session;
+  sessionStorage.setItem("glassnet-session", JSON.stringify({ id: session, token }));
+}
+
+async function resume() {  // after a reload: claim the session this tab had, else start a new one
+  const kept = JSON.parse(sessionStorage.getItem("glassnet-session") || "null");
+  if (!kept) return newSession();
+  token = kept.token;
+  let state;
+  try { state = await api(`/api/sessions/${kept.id}/claim`, { method: "POST" }); } catch (e) { token = ""; return newSession(); }
+  adopt(state); listen(); render(state);
 }
 
 function listen() {
@@ -330,7 +345,8 @@ async function init() {
   $("next-stage").onclick = () => { if (stageIndex < stages.length - 1) { stageIndex++; showStage(); } };
   $("download").onclick = (e) => { if (!session) { e.preventDefault(); return; } $("download").href = `/api/sessions/${session}/model`; };
   $("upload").onchange = (e) => { if (e.target.files.length) upload(e.target.files[0]); };
-  window.addEventListener("beforeunload", () => { if (session) navigator.sendBeacon?.(`/api/sessions/${session}/pause`); });
-  await newSession();
+  window.addEventListener("pagehide", () => { if (session) navigator.sendBeacon(`/api/sessions/${session}/release`, token); });
+  window.addEventListener("pageshow", (e) => { if (e.persisted && session) api(`/api/sessions/${session}/claim`, { method: "POST" }).catch(() => newSession()); });
+  await resume();
 }
 init().catch((e) => showError(e.message));

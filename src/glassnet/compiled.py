@@ -1,0 +1,153 @@
+"""The compiled engine (the ``fast`` extra, numba): runs of training steps of a Dense stack in machine code.
+
+The numpy path stays the reference and the glass box (trace, playground) always uses it. This engine runs
+the same arithmetic, batch after batch without returning to Python, on the network's own flat weight and
+bias arrays and the optimizer's own state arrays (so checkpoints, ``get_weights`` and a later numpy epoch
+see exactly what it did). The two agree to rounding: 1e-6 in float32, 1e-12 in float64 after an epoch.
+
+Supported: ``Dense`` layers with the built-in activations, the built-in costs and optimizers, L2, any batch
+size and schedule, shuffled or not. Not supported (the trainer falls back to numpy with a one-line warning
+when the compiled engine was asked for): sample weights, ``clip_norm``, ``clip_value``, another device,
+subclassed layers, activations, costs or optimizers. A batch whose loss is not finite or whose gradients
+look too large is handed back before its update, and the numpy path re-runs it with its usual checks.
+
+numba is imported only when the engine is first used; compiled kernels are cached on disk (``cache=True``),
+so only the first run on a machine pays the compilation (seconds per dtype).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .costs import BinaryCrossEntropy, CrossEntropy, Quadratic
+from .layers import Dense
+from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov
+
+ENGINES = ("auto", "numpy", "compiled")
+
+# codes shared with compiled_kernels (kept here too so this module reads without numba installed)
+_ACTIVATION_CODES = {Identity: 0, Sigmoid: 1, Tanh: 2, ReLU: 3, LeakyReLU: 4, Softplus: 5, Softmax: 6}
+_COST_CODES = {Quadratic: 0, BinaryCrossEntropy: 1, CrossEntropy: 2}
+# optimizer -> (code, names of its state arrays: the first two are what the kernel updates)
+_OPTIMIZERS = {SGD: (0, ("scratch",)), Momentum: (1, ("velocity", "scratch")),
+               Nesterov: (2, ("velocity", "scratch")), Adam: (3, ("m", "v", "scratch")),
+               AdamW: (4, ("m", "v", "scratch"))}
+# without an explode threshold the gradients must still be proven finite: anything below this is
+_NO_THRESHOLD = 1e30
+
+
+def load_kernels():
+    """The numba kernels module, or None when numba is not installed."""
+    try:
+        from . import compiled_kernels
+    except ImportError:
+        return None
+    return compiled_kernels
+
+
+def unsupported(network, optimizer, sample_weight=None, clip_norm=None, clip_value=None) -> str | None:
+    """Why the compiled engine cannot run this training (a short phrase), or None when it can."""
+    if getattr(network, "device", "cpu") != "cpu":
+        return f"device {network.device!r}"
+    for index, layer in enumerate(network.layers, start=1):
+        if type(layer) is not Dense:
+            return f"layer {index} is a {type(layer).__name__}"
+        if type(layer.activation) not in _ACTIVATION_CODES:
+            return f"layer {index}'s activation {layer.activation!r}"
+    if type(network.cost) not in _COST_CODES:
+        return f"cost {network.cost!r}"
+    if type(optimizer) not in _OPTIMIZERS:
+        return f"optimizer {optimizer!r}"
+    for name, value in (("sample weights", sample_weight), ("clip_norm", clip_norm), ("clip_value", clip_value)):
+        if value is not None:
+            return name
+    return None
+
+
+def choose(engine: str, network, optimizer, **options):
+    """A :class:`CompiledEngine` when ``engine`` ("auto", "numpy", "compiled") asks for one and it can run,
+    else None (the numpy path). Asked for explicitly ("compiled") and unable, it says why in a warning."""
+    if engine == "numpy":
+        return None
+    kernels = load_kernels()
+    reason = "numba is not installed (pip install 'glassnet[fast]')" if kernels is None else \
+        unsupported(network, optimizer, **options)
+    if reason is None:
+        return CompiledEngine(network, optimizer, kernels)
+    if engine == "compiled":
+        warnings.warn(f"glassnet: training with the numpy engine: the compiled engine does not support {reason}"
+                      if kernels is not None else f"glassnet: training with the numpy engine: {reason}",
+                      RuntimeWarning, stacklevel=3)
+    return None
+
+
+class CompiledEngine:
+    """Runs batches of one network and optimizer compiled; built by :func:`choose`."""
+
+    def __init__(self, network, optimizer, kernels):
+        self.network, self.optimizer, self.kernels = network, optimizer, kernels
+        layers = network.layers
+        self.sizes = np.array(network.sizes, dtype=np.int64)
+        self.codes = np.array([_ACTIVATION_CODES[type(layer.activation)] for layer in layers], dtype=np.int64)
+        self.alphas = np.array([getattr(layer.activation, "alpha", 0.0) for layer in layers], dtype=np.float64)
+        self.cost_code = _COST_CODES[type(network.cost)]
+        self.fused = bool(network.cost.fuses_with(network.output_activation))
+        self.tiny = float(np.finfo(network.dtype).tiny)
+        self.no_labels = np.zeros(0, dtype=np.int64)
+        self.workspace_rows = -1
+        self.optimizer_cache = (None, None)
+
+    def _workspace(self, batch_size: int, dtype) -> None:
+        """Work arrays for batches of up to ``batch_size`` rows, kept between calls."""
+        if self.workspace_rows == batch_size:
+            return
+        width = int(self.sizes[1:].sum())
+        self.work = [np.zeros(batch_size * width, dtype=dtype) for _ in range(3)]  # a, z, delta per layer
+        self.x_rows = np.zeros((batch_size, int(self.sizes[0])), dtype=dtype)
+        self.y_rows = np.zeros((batch_size, int(self.sizes[-1])), dtype=dtype)
+        self.label_rows = np.zeros(batch_size, dtype=np.int64)
+        self.workspace_rows = batch_size
+
+    def _optimizer_arrays(self, groups) -> tuple:
+        """(code, hyperparameters, [(first, second) state arrays per group]) of the optimizer, whose state
+        the engine updates in place; ``ensure_state`` creates it (zero) as the optimizer's first step would."""
+        optimizer = self.optimizer
+        code, names = _OPTIMIZERS[type(optimizer)]
+        states = optimizer.ensure_state(groups)
+        if states is self.optimizer_cache[0]:
+            return self.optimizer_cache[1]
+        empty = groups[0].values[:0]
+        pairs = []
+        for state in states:
+            kept = [state[name] for name in names if name != "scratch"]
+            pairs.append(tuple((kept + [empty, empty])[:2]))
+        beta_or_momentum = getattr(optimizer, "beta_1", getattr(optimizer, "momentum", 0.0))
+        hyper = np.array([beta_or_momentum, getattr(optimizer, "beta_2", 0.0), getattr(optimizer, "epsilon", 0.0),
+                          getattr(optimizer, "weight_decay", 0.0)], dtype=np.float64)
+        if type(optimizer) is Momentum and optimizer.nesterov:
+            code = _OPTIMIZERS[Nesterov][0]
+        self.optimizer_cache = (states, (code, hyper, pairs))
+        return self.optimizer_cache[1]
+
+    def run(self, x, y, labels, order, batch_size: int, first_batch: int, n_batches: int, learning_rate: float,
+            explode_threshold: float | None):
+        """Run batches ``first_batch`` .. ``first_batch + n_batches − 1`` (0-based) of an epoch whose rows
+        come in ``order``. Returns (losses, corrects, done, needs_check): the loss and correct count of
+        each batch done, how many were done, and whether the next one must go through the numpy path."""
+        network = self.network
+        weights, biases = network.params.groups
+        self._workspace(batch_size, weights.values.dtype)
+        code, hyper, (state_w, state_b) = self._optimizer_arrays([weights, biases])
+        limit = _NO_THRESHOLD if explode_threshold is None else explode_threshold
+        losses, corrects = np.zeros(n_batches), np.zeros(n_batches, dtype=np.int64)
+        kernels = self.kernels
+        done, status = kernels.run_steps(
+            x, y, self.no_labels if labels is None else labels, order, batch_size, first_batch, n_batches,
+            weights.values, biases.values, weights.grads, biases.grads, self.sizes, self.codes, self.alphas,
+            self.cost_code, self.fused, float(network.l2), self.tiny, code, hyper, self.optimizer.t,
+            float(learning_rate), state_w, state_b, float(limit) ** 2, *self.work, self.x_rows, self.y_rows,
+            self.label_rows, losses, corrects)
+        self.optimizer.t += done
+        return losses[:done], corrects[:done], done, status == kernels.NEEDS_CHECK

@@ -1,0 +1,228 @@
+"""The compiled engine (glassnet.compiled, numba) against the numpy path, the reference.
+
+The numpy path's numbers are checked against PyTorch and central differences elsewhere; here every supported
+activation, cost and optimizer must give the same weights after an epoch on both engines (1e-12 in float64,
+1e-6 in float32), and everything the engine cannot run must fall back to numpy, with a warning only when
+the compiled engine was asked for by name. Networks are tiny, so the suite stays fast (the kernels are
+compiled once per machine and cached on disk by numba).
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import compiled
+from glassnet.errors import ConfigError, TrainingDivergedError
+from glassnet.training import Callback, Trainer
+
+TOLERANCE = {"float64": 1e-12, "float32": 1e-6}
+# (hidden activation, output activation, cost): the three fused pairs, the general chain rule through
+# softmax and sigmoid, and every hidden activation
+PAIRS = [
+    ("relu", "softmax", "cross_entropy"),
+    ("tanh", "sigmoid", "binary_cross_entropy"),
+    ("sigmoid", "identity", "quadratic"),
+    ("leaky_relu", "softmax", "quadratic"),
+    ("softplus", "sigmoid", "quadratic"),
+    ("identity", "tanh", "quadratic"),
+]
+OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"]
+
+
+def problem(output: str, n_outputs: int = 3, n: int = 24, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4))
+    if output == "softmax":
+        return X, rng.integers(0, n_outputs, n)
+    if output == "sigmoid":
+        return X, (rng.random((n, n_outputs)) > 0.5).astype(float)
+    return X, rng.standard_normal((n, n_outputs)) * 0.5
+
+
+def trained(engine: str, dtype: str, optimizer: str, pair, batch_size: int, l2: float = 0.0, epochs: int = 1):
+    hidden, output, cost = pair
+    X, y = problem(output)
+    net = gn.Network([4, 5, 3], activation=hidden, output=output, cost=cost, seed=0, dtype=dtype, l2=l2)
+    history = net.fit(X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=0.02,
+                      engine=engine)
+    return net, history
+
+
+def flat(net):
+    return np.concatenate([w.ravel() for w in net.get_weights()])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("pair", PAIRS, ids="-".join)
+def test_an_epoch_gives_the_numpy_paths_weights(dtype, optimizer, pair):
+    for batch_size, l2 in ((8, 0.0), (1, 0.01)):  # a BLAS product and the outer product; with and without L2
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the compiled engine must really run: no fallback warning
+            fast, fast_history = trained("compiled", dtype, optimizer, pair, batch_size, l2)
+        reference, history = trained("numpy", dtype, optimizer, pair, batch_size, l2)
+        np.testing.assert_allclose(flat(fast), flat(reference), rtol=0, atol=TOLERANCE[dtype])
+        np.testing.assert_allclose(fast_history.loss, history.loss, rtol=10 * TOLERANCE[dtype])
+        assert fast_history.accuracy == history.accuracy
+
+
+def test_the_compiled_engine_writes_the_networks_own_arrays_and_optimizer_state():
+    """A compiled epoch followed by a numpy epoch equals two numpy epochs: the engine updated the
+    network's weights and Adam's moments and step count in place, where the numpy path finds them."""
+    X, y = problem("softmax")
+    nets = [gn.Network([4, 5, 3], activation="tanh", output="softmax", seed=0) for _ in range(2)]
+    trainers = [Trainer(net, "adam", learning_rate=0.01, batch_size=5, engine=engine)
+                for net, engine in zip(nets, ("compiled", "numpy"))]
+    trainers[0].fit(X, y, epochs=1)
+    assert trainers[0].optimizer.t == 5
+    trainers[0].engine = "numpy"
+    trainers[0].fit(X, y, epochs=1)
+    trainers[1].fit(X, y, epochs=2)
+    np.testing.assert_allclose(flat(nets[0]), flat(nets[1]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(trainers[0].optimizer.state[0]["v"], trainers[1].optimizer.state[0]["v"],
+                               rtol=0, atol=1e-15)
+
+
+def test_callbacks_see_every_batch_and_its_loss_in_order():
+    class Losses(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_batch_end(self, trainer, epoch, batch, loss):
+            self.seen.append((epoch, batch, loss))
+
+    X, y = problem("softmax", n=23)  # a short last batch
+    runs = {}
+    for engine in ("compiled", "numpy"):
+        recorder = Losses()
+        net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        Trainer(net, "sgd", learning_rate=0.1, batch_size=4, callbacks=[recorder], engine=engine).fit(X, y, 2)
+        runs[engine] = recorder.seen
+    assert [s[:2] for s in runs["compiled"]] == [s[:2] for s in runs["numpy"]] == \
+        [(e, b) for e in (1, 2) for b in range(1, 7)]
+    np.testing.assert_allclose([s[2] for s in runs["compiled"]], [s[2] for s in runs["numpy"]], rtol=1e-12)
+
+
+def test_a_diverging_run_stops_as_the_numpy_path_does():
+    """The batch whose loss is not finite is handed back before its update; the numpy path raises there."""
+    X, y = problem("identity")
+    X[13] = 1e200  # with batch size 3 and no shuffle, row 13 is in batch 5
+    errors = {}
+    for engine in ("compiled", "numpy"):
+        net = gn.Network([4, 5, 3], activation="relu", output="identity", seed=0)
+        with pytest.raises(TrainingDivergedError) as caught, np.errstate(over="ignore"):
+            net.fit(X, y, epochs=1, batch_size=3, shuffle=False, learning_rate=0.01, engine=engine)
+        errors[engine] = (caught.value.epoch, caught.value.batch, str(caught.value), flat(net))
+    assert errors["compiled"][:3] == errors["numpy"][:3]
+    assert errors["compiled"][1] == 5
+    np.testing.assert_allclose(errors["compiled"][3], errors["numpy"][3], rtol=0, atol=1e-12)
+
+
+def test_data_on_disk_trains_compiled(tmp_path):
+    X, y = problem("softmax")
+    path = tmp_path / "x.f64"
+    X.tofile(path)
+    on_disk = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
+    fast = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    fast.fit(on_disk, y, epochs=1, batch_size=4, engine="compiled")
+    reference = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    reference.fit(X, y, epochs=1, batch_size=4)
+    np.testing.assert_allclose(flat(fast), flat(reference), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("option, reason", [
+    ({"sample_weight": np.linspace(0.5, 1.5, 24)}, "sample weights"),
+    ({"clip_norm": 1.0}, "clip_norm"),
+    ({"clip_value": 0.5}, "clip_value"),
+])
+def test_unsupported_options_fall_back_to_numpy_with_one_line(option, reason):
+    X, y = problem("softmax")
+    results = {}
+    for engine in ("compiled", "auto", "numpy"):
+        net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            net.fit(X, y, epochs=1, batch_size=4, engine=engine, **option)
+        notes = [str(w.message) for w in caught if "engine" in str(w.message)]
+        results[engine] = (notes, flat(net))
+    assert len(results["compiled"][0]) == 1 and reason in results["compiled"][0][0]
+    assert "\n" not in results["compiled"][0][0]
+    assert results["auto"][0] == results["numpy"][0] == []  # auto falls back quietly
+    np.testing.assert_array_equal(results["compiled"][1], results["numpy"][1])
+
+
+def test_without_numba_the_compiled_engine_falls_back_with_a_note(monkeypatch):
+    monkeypatch.setattr(compiled, "load_kernels", lambda: None)
+    net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    X, y = problem("softmax")
+    with pytest.warns(RuntimeWarning, match=r"numba is not installed \(pip install 'glassnet\[fast\]'\)"):
+        net.fit(X, y, epochs=1, batch_size=4, engine="compiled")
+
+
+def test_unsupported_layers_and_objects_are_named():
+    class MyReLU(gn.activations.ReLU):
+        pass
+
+    net = gn.Network([4, 5, 3], activation=MyReLU(), output="softmax", seed=0)
+    assert compiled.unsupported(net, gn.optimizers.SGD()) == "layer 1's activation MyReLU()"
+
+    class MySGD(gn.optimizers.SGD):
+        pass
+
+    plain = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    assert compiled.unsupported(plain, MySGD()) == "optimizer MySGD()"
+    assert compiled.unsupported(plain, gn.optimizers.Adam()) is None
+
+
+def test_an_unknown_engine_is_refused():
+    net = gn.Network([4, 5, 3], seed=0)
+    with pytest.raises(ConfigError, match="engine must be one of auto, numpy, compiled"):
+        Trainer(net, engine="jit")
+
+
+def test_runs_in_chunks_of_steps_equal_one_numpy_fit():
+    """The playground's way: begin, then train(max_steps=3) again and again, across epoch ends and a
+    full-batch epoch size (batch_size=None) as well."""
+    X, y = problem("softmax", n=23)
+    for batch_size in (4, None):
+        chunked = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        trainer = Trainer(chunked, "momentum", learning_rate=0.05, batch_size=batch_size, engine="compiled")
+        trainer.begin(X, y)
+        steps_per_epoch = 6 if batch_size else 1
+        for _ in range(2 * steps_per_epoch):  # 6 epochs, in chunks of 3 steps that cross epoch ends
+            trainer.train(max_steps=3)
+        trainer.end()
+        total_steps = 6 * steps_per_epoch
+        reference = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        reference.fit(X, y, epochs=total_steps // steps_per_epoch, batch_size=batch_size, optimizer="momentum",
+                      learning_rate=0.05)
+        assert trainer.optimizer.t == total_steps
+        np.testing.assert_allclose(flat(chunked), flat(reference), rtol=0, atol=1e-12)
+
+
+def test_an_interruption_stops_at_a_chunk_end_with_the_position_matching_the_weights():
+    """The engine honours an interruption between its runs of batches: the error names the last batch run,
+    the trainer's position follows it, and going on from there gives the uninterrupted run's weights."""
+    from glassnet.errors import TrainingInterrupted
+
+    class InterruptAtBatch2(Callback):
+        def on_batch_end(self, trainer, epoch, batch, loss):
+            if epoch == 1 and batch == 2:
+                trainer.request_interrupt()
+
+    X, y = problem("softmax", n=23)
+    net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    trainer = Trainer(net, "sgd", learning_rate=0.1, batch_size=4, callbacks=[InterruptAtBatch2()],
+                      engine="compiled")
+    trainer.begin(X, y)
+    with pytest.raises(TrainingInterrupted) as caught:
+        trainer.train(max_epochs=2)
+    # the whole first epoch (6 batches, 23 rows) was one run of the engine
+    assert (caught.value.epoch, caught.value.batch) == (1, 6)
+    assert trainer.optimizer.t == 6
+    trainer.interrupt_requested = False
+    trainer.train(max_epochs=2)
+    reference = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    reference.fit(X, y, epochs=2, batch_size=4, learning_rate=0.1)
+    np.testing.assert_allclose(flat(net), flat(reference), rtol=0, atol=1e-12)
