@@ -69,6 +69,21 @@ def test_checkpoint_holds_optimizer_state_rng_and_history(tmp_path):
         restore_trainer(str(tmp_path / "m.npz"))
 
 
+def test_checkpoint_keeps_block_shuffling(tmp_path):
+    """shuffle="blocks" (from the speed branch) is a valid checkpoint value; the schema still refuses others."""
+    net = gn.Network([2, 6, 2], output="softmax", seed=1)
+    trainer = gn.Trainer(net, optimizer="sgd", learning_rate=0.1, batch_size=16, shuffle="blocks",
+                         callbacks=[Checkpoint(str(tmp_path / "c.ckpt"), every=1)])
+    trainer.fit(X, Y, epochs=1)
+    restored, _, state = restore_trainer(str(tmp_path / "c.ckpt"))
+    assert restored.shuffle == "blocks" and state["shuffle"] == "blocks"
+    from glassnet.checkpoint import TRAINER_STATE
+    from glassnet.modelfile import HeaderFieldError
+
+    with pytest.raises(HeaderFieldError, match="shuffle"):
+        TRAINER_STATE.check({**state, "shuffle": "rows"}, "trainer_state")
+
+
 def test_resume_refuses_a_different_network(tmp_path):
     path = str(tmp_path / "r.ckpt")
     gn.Network([2, 6, 2], output="softmax", seed=0).fit(X, Y, epochs=1, checkpoint=path)

@@ -19,8 +19,8 @@ import numpy as np
 
 from .backend import to_numpy
 from .errors import ModelFileError
-from .modelfile import (CONFIG, MAX_LAYERS, MAX_TEXT, TRAINING, Flag, Info, Int, ListOf, MapOf, Model, Number,
-                        Record, Text, load_model, save_model)
+from .modelfile import (CONFIG, MAX_LAYERS, MAX_TEXT, TRAINING, AnyOf, Flag, Info, Int, ListOf, MapOf, Model,
+                        Number, Record, Text, load_model, save_model)
 from .callbacks import Callback, History
 from .optimizers import get_optimizer
 from .schedules import get_schedule
@@ -48,7 +48,7 @@ OPTIONAL_POSITIVE = Number(0.0, 1e300, optional=True)
 TRAINER_STATE = Record({
     "optimizer": CONFIG, "optimizer_t": Int(0, 2 ** 62), "optimizer_slots": Int(0, 2 * MAX_LAYERS),
     "learning_rate": Number(0.0, 1e6), "batch_size": Int(1, MAX_COUNT, optional=True), "schedule": CONFIG,
-    "shuffle": Flag(), "clip_norm": OPTIONAL_POSITIVE, "clip_value": OPTIONAL_POSITIVE,
+    "shuffle": AnyOf((Flag(), Text(8, choices=("blocks",)))), "clip_norm": OPTIONAL_POSITIVE, "clip_value": OPTIONAL_POSITIVE,
     "explode_threshold": OPTIONAL_POSITIVE, "epoch": Int(0, MAX_COUNT), "progress": PROGRESS,
     "total_epochs": Int(1, MAX_COUNT, optional=True), "rng_state": RNG_STATE, "history": HISTORY,
     "settings": TRAINING, "callbacks": ListOf(CALLBACK, 64), "data_fingerprint": TRAINING.fields["data_fingerprint"],
