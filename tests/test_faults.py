@@ -62,11 +62,26 @@ def test_checkpoint_holds_optimizer_state_rng_and_history(tmp_path):
         assert np.array_equal(mine["m"], theirs["m"]) and np.array_equal(mine["v"], theirs["v"])
     assert restored.network.rng.bit_generator.state == net.rng.bit_generator.state
     assert restored.history.loss == trainer.history.loss and state["progress"] is None
-    with pytest.raises(gn.ModelFileError, match="expected a checkpoint"):
+    with pytest.raises(gn.ModelFileError, match="'model' file, expected a checkpoint"):
         from glassnet.modelfile import save_model
 
         save_model(str(tmp_path / "m.npz"), net)
         restore_trainer(str(tmp_path / "m.npz"))
+
+
+def test_checkpoint_keeps_block_shuffling(tmp_path):
+    """shuffle="blocks" (from the speed branch) is a valid checkpoint value; the schema still refuses others."""
+    net = gn.Network([2, 6, 2], output="softmax", seed=1)
+    trainer = gn.Trainer(net, optimizer="sgd", learning_rate=0.1, batch_size=16, shuffle="blocks",
+                         callbacks=[Checkpoint(str(tmp_path / "c.ckpt"), every=1)])
+    trainer.fit(X, Y, epochs=1)
+    restored, _, state = restore_trainer(str(tmp_path / "c.ckpt"))
+    assert restored.shuffle == "blocks" and state["shuffle"] == "blocks"
+    from glassnet.checkpoint import TRAINER_STATE
+    from glassnet.modelfile import HeaderFieldError
+
+    with pytest.raises(HeaderFieldError, match="shuffle"):
+        TRAINER_STATE.check({**state, "shuffle": "rows"}, "trainer_state")
 
 
 def test_resume_refuses_a_different_network(tmp_path):
@@ -356,3 +371,171 @@ def test_no_pickle_or_eval_anywhere_in_the_package():
                     if pattern.search(line):
                         offenders.append(f"{name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+# ---- resume: callbacks' state, conflicting options, changed data (issue 15) -------------------------------
+from glassnet import workflow  # noqa: E402
+from glassnet.errors import TrainingInterrupted  # noqa: E402
+
+SMALL = dict(dataset="moons", n_samples=300, hidden=(8,), activation="tanh", epochs=40, batch_size=16,
+             learning_rate=0.05, optimizer="momentum", validation_fraction=0.2)
+
+
+def _interrupted_then_resumed(tmp_path, settings, stop_at):
+    checkpoint = str(tmp_path / "run.ckpt")
+    with pytest.raises(TrainingInterrupted):
+        workflow.train(settings, [StopAt(*stop_at)], checkpoint, checkpoint_every=1)
+    return workflow.resume(checkpoint)
+
+
+@pytest.mark.parametrize("which,batch", [(0, 2), (-2, 10), (-1, 1)])
+def test_resume_with_early_stopping_is_bit_identical(tmp_path, which, batch):
+    settings = workflow.TrainSettings(**{**SMALL, "learning_rate": 0.003, "epochs": 200}, early_stopping=4)
+    straight = workflow.train(settings)
+    losses = straight.history.val_loss
+    assert "early stopping" in straight.history.stop_reason
+    # epochs after which early stopping is waiting (no new best): a resume that forgot its state would differ
+    waiting = [e for e in range(2, len(losses)) if losses[e - 1] >= min(losses[:e - 1])]
+    resumed = _interrupted_then_resumed(tmp_path, settings, (waiting[which] + 1, batch))
+    assert resumed.history.stop_reason == straight.history.stop_reason
+    assert resumed.history.val_loss == straight.history.val_loss
+    assert weights_equal(resumed.model.network, straight.model.network)
+
+
+def test_resume_after_the_last_save_of_an_early_stopped_run_ends_the_same(tmp_path):
+    settings = workflow.TrainSettings(**SMALL, early_stopping=2)
+    checkpoint = str(tmp_path / "run.ckpt")
+    straight = workflow.train(settings, checkpoint=checkpoint, checkpoint_every=1)
+    resumed = workflow.resume(checkpoint)  # repeats the epoch that stopped the run, and stops there again
+    assert len(resumed.history) == len(straight.history)
+    assert weights_equal(resumed.model.network, straight.model.network)
+
+
+@pytest.mark.parametrize("overrides,words", [
+    ({"hidden": (5,)}, "hidden=(5,) (the checkpoint has (8,))"), ({"epochs": 99}, "epochs=99"),
+    ({"dataset": "circles"}, "dataset='circles'"), ({"batch_size": None}, "batch_size=None"),
+])
+def test_resume_refuses_conflicting_options(tmp_path, overrides, words):
+    checkpoint = str(tmp_path / "run.ckpt")
+    with pytest.raises(TrainingInterrupted):
+        workflow.train(workflow.TrainSettings(**SMALL), [StopAt(2, 3)], checkpoint)
+    with pytest.raises(gn.ConfigError, match="conflict") as info:
+        workflow.resume(checkpoint, overrides=overrides)
+    assert words in str(info.value)
+    workflow.resume(checkpoint, overrides={"hidden": (8,), "epochs": 40, "dataset": "moons"})  # the same: fine
+
+
+def test_resume_refuses_changed_data(tmp_path):
+    rows = tmp_path / "rows.csv"
+    X, y = datasets.moons(120, seed=3)
+    rows.write_text("a,b,label\n" + "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y)) + "\n")
+    settings = workflow.TrainSettings(**{**SMALL, "dataset": str(rows), "n_samples": None})
+    checkpoint = str(tmp_path / "run.ckpt")
+    with pytest.raises(TrainingInterrupted):
+        workflow.train(settings, [StopAt(2, 3)], checkpoint)
+    rows.write_text(rows.read_text().replace(f"{X[5, 0]}", "0.5", 1))  # same width, one value changed
+    with pytest.raises(gn.ConfigError, match="changed since .* was written"):
+        workflow.resume(checkpoint)
+
+
+# ---- checkpoints and models written by someone else -------------------------------------------------------
+def _checkpoint_parts(tmp_path):
+    import json
+
+    checkpoint = str(tmp_path / "run.ckpt")
+    with pytest.raises(TrainingInterrupted):
+        workflow.train(workflow.TrainSettings(**SMALL), [StopAt(2, 3)], checkpoint)
+    with np.load(checkpoint, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files if k not in ("meta", "meta_sha256")}
+        return checkpoint, json.loads(archive["meta"].tobytes()), arrays
+
+
+@pytest.mark.parametrize("path_in_state,value,words", [
+    (("settings",), "moons", "header.extra.trainer.settings: must be an object"),
+    (("epoch",), "Infinity", "Infinity is not allowed"),
+    (("total_epochs",), 1e308, "must be an integer"),
+    (("settings", "learning_rate"), "NaN", "NaN is not allowed"),
+    (("settings", "n_samples"), 10 ** 9, "settings.n_samples"),
+    (("rng_state", "state", "inc"), -1, "rng_state.state.inc"),
+    (("callbacks",), [{"type": "EarlyStopping", "state": {"best": "x"}, "arrays": 0}], "callbacks[0].state.best"),
+])
+def test_hostile_checkpoint_state_is_refused_by_field(tmp_path, path_in_state, value, words):
+    import json
+
+    checkpoint, meta, arrays = _checkpoint_parts(tmp_path)
+    place = meta["extra"]["trainer"]
+    for key in path_in_state[:-1]:
+        place = place[key]
+    place[path_in_state[-1]] = value
+    raw = json.dumps(meta).encode().replace(b'"Infinity"', b"Infinity").replace(b'"NaN"', b"NaN")
+    _forge_raw(checkpoint, raw, arrays)
+    with pytest.raises(gn.ModelFileError) as info:
+        workflow.resume(checkpoint)
+    assert checkpoint in str(info.value) and words in str(info.value), str(info.value)
+
+
+def _forge_raw(path, meta_bytes: bytes, arrays: dict):
+    from glassnet.modelfile import checksum
+
+    with open(path, "wb") as handle:  # np.savez would add .npz to a name like run.ckpt
+        np.savez(handle, meta=np.frombuffer(meta_bytes, np.uint8),
+                 meta_sha256=np.frombuffer(checksum(meta_bytes, arrays).encode(), np.uint8), **arrays)
+
+
+def test_evaluate_never_opens_a_path_named_in_a_model_file(tmp_path):
+    import json
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a,b\n1,TOPSECRET\n2,TOPSECRET\n")
+    model_path = tmp_path / "m.npz"
+    workflow.train(workflow.TrainSettings(**{**SMALL, "epochs": 1}), out=str(model_path))
+    with np.load(model_path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files if k not in ("meta", "meta_sha256")}
+        meta = json.loads(archive["meta"].tobytes())
+    meta["training"]["dataset"] = str(secret)
+    _forge_raw(model_path, json.dumps(meta).encode(), arrays)
+    run = subprocess.run([sys.executable, "-m", "glassnet", "evaluate", str(model_path)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 1 and "never opens a file named inside a model file" in run.stderr
+    assert "TOPSECRET" not in run.stderr + run.stdout and "Traceback" not in run.stderr
+    meta["training"]["dataset"] = "moons"
+    _forge_raw(model_path, json.dumps(meta).encode(), arrays)
+    run = subprocess.run([sys.executable, "-m", "glassnet", "evaluate", str(model_path)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0 and "built-in dataset moons regenerated (seed 0, 300 samples), test split" in run.stdout
+    meta["training"]["n_samples"] = 10 ** 9
+    _forge_raw(model_path, json.dumps(meta).encode(), arrays)
+    run = subprocess.run([sys.executable, "-m", "glassnet", "evaluate", str(model_path)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 1 and "header.training.n_samples: must be from 1 to 1,000,000" in run.stderr
+
+
+# ---- signals during the final save ------------------------------------------------------------------------
+SIGNAL_DURING_FINAL_SAVE = r"""
+import os, signal, stat, sys
+from glassnet import modelfile, workflow
+real_fsync, count = os.fsync, int(sys.argv[2])
+def fsync_with_ctrl_c(fd):  # Ctrl-C pressed `count` times while the model file is being written
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        for _ in range(count):
+            os.kill(os.getpid(), signal.SIGINT)
+    real_fsync(fd)
+modelfile.os.fsync = fsync_with_ctrl_c
+settings = workflow.TrainSettings(dataset="moons", n_samples=200, hidden=(4,), epochs=2)
+result = workflow.train(settings, handle_signals=True, out=sys.argv[1])
+print("returned, interrupted =", result.interrupted)
+"""
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_during_the_final_save_lets_it_finish(tmp_path, presses):
+    out = tmp_path / "final.npz"
+    run = subprocess.run([sys.executable, "-c", SIGNAL_DURING_FINAL_SAVE, str(out), str(presses)],
+                         capture_output=True, text=True, timeout=120)
+    assert "finishing the save of" in run.stderr and "Traceback" not in run.stderr
+    load_model(str(out))  # complete
+    if presses == 1:  # stop requested after training: the run returns normally and says so
+        assert run.returncode == 0 and "interrupted = True" in run.stdout
+    else:  # the second press exits right after the file is complete, saying what is on disk
+        assert run.returncode == 130 and "still finishing" in run.stderr and "stopped at once" in run.stderr and "nothing after that was saved" in run.stderr
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".glassnet-tmp")]

@@ -19,13 +19,15 @@ import importlib.util
 import io
 import math
 import os
+import re
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import datasets as generated
 from .datasets import DATASETS
-from .errors import ConfigError, DataError, UnknownNameError
+from .errors import ConfigError, DataError, GlassnetError, UnknownNameError
 
 
 @dataclass
@@ -163,8 +165,19 @@ def names() -> dict:
     return {name: DATASETS.info(name)["description"] for name in DATASETS.names()}
 
 
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is a generated or shipped dataset (not a file)."""
+    return name in DATASETS
+
+
+#: the most samples a generated dataset may be asked for
+MAX_GENERATED_SAMPLES = 1_000_000
+
+
 def load(name: str, seed: int = 0, n_samples: int | None = None) -> Dataset:
     """A dataset by name (generated ones take ``seed`` and ``n_samples``), or a path to a CSV/NPZ/NPY file."""
+    if isinstance(n_samples, int) and n_samples > MAX_GENERATED_SAMPLES:
+        raise ConfigError(f"n_samples for a generated dataset is at most {MAX_GENERATED_SAMPLES:,}, got {n_samples:,}")
     if name in DATASETS:
         return DATASETS.get(name, seed=seed, n_samples=n_samples)
     if os.path.sep in name or name.endswith((".csv", ".npz", ".npy", ".txt")) or os.path.exists(name):
@@ -173,15 +186,178 @@ def load(name: str, seed: int = 0, n_samples: int | None = None) -> Dataset:
                            f"or a path to a .csv, .npz or .npy file")
 
 
+# ---- numpy files, read without trusting them ---------------------------------------------------------
+#: the most bytes the arrays of one data file may declare, all together
+MAX_DATA_BYTES = 1024 ** 3
+#: the most bytes a CSV file may have
+MAX_CSV_BYTES = 256 * 1024 ** 2
+#: the most entries an .npz data file may hold (a dataset needs two: X and y)
+MAX_NPZ_ENTRIES = 16
+#: a compressed archive entry over 1 MiB may expand at most this many times (a zip bomb of zeros
+#: expands about 1,000 times; weights and data compress less than 3 times)
+MAX_COMPRESSION_RATIO = 100
+#: the longest .npy header accepted (numpy writes 128 bytes for any ordinary array)
+MAX_NPY_HEADER = 16 * 1024
+NUMERIC_KINDS = "biuf"
+
+
+def read_npy(stream, size: int, where: str, error=DataError, kinds: str = NUMERIC_KINDS, expect=None) -> np.ndarray:
+    """One array in ``.npy`` format from a binary ``stream`` that holds exactly ``size`` bytes.
+
+    The header is parsed and checked first: a plain dtype of one of ``kinds`` (never objects), a shape of
+    non-negative integers whose bytes are exactly what the stream holds after the header, and, when given,
+    ``expect = (shape, dtype)``. Only then is the array allocated. Every failure is ``error`` naming ``where``.
+    """
+    shape, fortran, dtype, header_size = _npy_header(stream, where, error)
+    if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in kinds \
+            or dtype.itemsize == 0:
+        raise error(f"{where}: arrays of dtype {dtype} are not accepted here (expected kind {', '.join(kinds)})")
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise error(f"{where}: invalid array shape {shape!r}")
+    if expect is not None and (tuple(expect[0]) != shape or np.dtype(expect[1]) != dtype):
+        raise error(f"{where}: holds shape {shape} {dtype}, but shape {tuple(expect[0])} {np.dtype(expect[1])} "
+                    f"was declared")
+    n_bytes = math.prod(shape) * dtype.itemsize
+    if n_bytes != size - header_size:
+        raise error(f"{where}: declares shape {shape} of {dtype} ({n_bytes:,} bytes) but holds "
+                    f"{size - header_size:,} bytes of data; truncated or altered")
+    array = np.empty(n_bytes // dtype.itemsize, dtype=dtype)
+    _read_exactly(stream, array.view(np.uint8), where, error)
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _npy_header(stream, where: str, error):
+    """(shape, fortran_order, dtype, header size in bytes) of the ``.npy`` array at the stream's start."""
+    magic = stream.read(8)
+    if len(magic) < 8 or magic[:6] != b"\x93NUMPY" or magic[6] not in (1, 2):
+        raise error(f"{where}: not a numpy .npy array (its first bytes are not a .npy header of version 1 or 2)")
+    width = 2 if magic[6] == 1 else 4
+    length_bytes = stream.read(width)
+    length = int.from_bytes(length_bytes, "little")
+    if len(length_bytes) < width or length > MAX_NPY_HEADER:
+        raise error(f"{where}: .npy header length {length:,} is over the {MAX_NPY_HEADER:,}-byte limit or cut off")
+    header = stream.read(length)
+    if len(header) < length:
+        raise error(f"{where}: the .npy header is cut off (truncated file)")
+    reader = np.lib.format.read_array_header_1_0 if width == 2 else np.lib.format.read_array_header_2_0
+    fake = io.BytesIO(magic + length_bytes + header)
+    fake.seek(8)
+    try:
+        shape, fortran, dtype = reader(fake, max_header_size=MAX_NPY_HEADER)
+    except Exception as exc:  # numpy raises ValueError, SyntaxError, tokenize.TokenError, TypeError ...
+        raise error(f"{where}: unreadable .npy header ({type(exc).__name__}: {exc})") from None
+    return tuple(shape), bool(fortran), dtype, 8 + width + length
+
+
+def _read_exactly(stream, target: np.ndarray, where: str, error, chunk: int = 16 * 1024 ** 2) -> None:
+    position = 0
+    while position < target.size:
+        block = stream.read(min(chunk, target.size - position))
+        if not block:
+            raise error(f"{where}: the array data is cut off after {position:,} of {target.size:,} bytes")
+        target[position:position + len(block)] = np.frombuffer(block, dtype=np.uint8)
+        position += len(block)
+
+
+def read_npy_file(path: str, error=DataError, kinds: str = NUMERIC_KINDS, max_bytes: int | None = None):
+    """A whole ``.npy`` file, checked as :func:`read_npy` does, of at most ``max_bytes`` (default
+    :data:`MAX_DATA_BYTES`)."""
+    max_bytes = MAX_DATA_BYTES if max_bytes is None else max_bytes
+    size = os.path.getsize(path)
+    if size > max_bytes + MAX_NPY_HEADER:
+        raise error(f"{path}: {size:,} bytes, over the limit of {max_bytes:,} for a .npy file")
+    try:
+        with open(path, "rb") as handle:
+            return read_npy(handle, size, path, error, kinds)
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+class NpzArchive:
+    """An ``.npz`` archive opened without ``numpy.load``: its directory is checked before any array is read.
+
+    Refused: anything that is not a zip file, more than ``max_entries`` entries, entries that are not
+    ``NAME.npy`` at the top level, duplicate names, declared sizes summing to more than ``max_bytes``,
+    and compressed entries that expand more than :data:`MAX_COMPRESSION_RATIO` times (zip bombs).
+    ``sizes`` maps each array's name to its declared size in bytes. Use as a context manager.
+    """
+
+    def __init__(self, path: str, error=DataError, max_entries: int = MAX_NPZ_ENTRIES,
+                 max_bytes: int | None = None, what: str = "an .npz file"):
+        self.path, self.error = path, error
+        max_bytes = MAX_DATA_BYTES if max_bytes is None else max_bytes
+        try:
+            self.archive = zipfile.ZipFile(path)
+            infos = self.archive.infolist()
+        except Exception as exc:  # BadZipFile, OSError, EOFError, NotImplementedError, ValueError ...
+            raise error(f"{path}: not {what} (not a readable zip archive: {exc}); it may be truncated or "
+                        f"corrupt") from None
+        try:
+            self.infos = self._checked(infos, max_entries, max_bytes, what)
+        except GlassnetError:
+            self.archive.close()
+            raise
+        self.sizes = {name: info.file_size for name, info in self.infos.items()}
+
+    def _checked(self, infos, max_entries: int, max_bytes: int, what: str) -> dict:
+        if len(infos) > max_entries:
+            raise self.error(f"{self.path}: {len(infos):,} entries, over the limit of {max_entries} for {what}")
+        checked = {}
+        for info in infos:
+            name = info.filename
+            if not name.endswith(".npy") or "/" in name or "\\" in name or name[:-4] in checked:
+                raise self.error(f"{self.path}: entry {name!r} is not a numpy array (NAME.npy, once each); "
+                                 f"not {what}")
+            if info.file_size > 2 ** 20 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                raise self.error(f"{self.path}: entry {name!r} expands from {info.compress_size:,} to "
+                                 f"{info.file_size:,} bytes, over {MAX_COMPRESSION_RATIO} times (a zip bomb?)")
+            checked[name[:-4]] = info
+        total = sum(info.file_size for info in infos)
+        if total > max_bytes:
+            raise self.error(f"{self.path}: its arrays declare {total:,} bytes in all, over the limit of "
+                             f"{max_bytes:,} for {what}")
+        return checked
+
+    def read(self, name: str, kinds: str = NUMERIC_KINDS, expect=None) -> np.ndarray:
+        """The array ``name``, checked as :func:`read_npy` does (``expect``: its (shape, dtype), if known)."""
+        info, where = self.infos[name], f"{self.path}, array {name!r}"
+        try:
+            with self.archive.open(info) as stream:
+                return read_npy(stream, info.file_size, where, self.error, kinds, expect)
+        except GlassnetError:
+            raise
+        except Exception as exc:  # BadZipFile (CRC), zlib.error, NotImplementedError, RuntimeError (encrypted)
+            raise self.error(f"{where}: corrupt or unreadable ({type(exc).__name__}: {exc})") from None
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def __enter__(self) -> "NpzArchive":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
 # ---- the user's own files ----------------------------------------------------------------------------
+#: a target column with more distinct values than this (or than half the rows) is not taken as classes
+#: unless the task is given
+MAX_AUTO_CLASSES = 100
+#: the most classes a classification target may have even when the task is given
+MAX_CLASSES = 1000
+#: the CSV delimiters glassnet recognises, in order of preference
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
 def load_file(path: str, target=None, task: str = "auto") -> Dataset:
     """A dataset from a file, chosen by extension: ``.npz`` (arrays ``X`` and ``y``), ``.npy`` (one matrix,
     target column ``target``), anything else as CSV with a header row (see :func:`load_csv`).
 
     Raises :class:`~glassnet.errors.DataError` naming the file when it is missing or malformed.
     """
-    if not os.path.exists(path):
-        raise DataError(f"data file {path!r} does not exist")
+    if not os.path.isfile(path):
+        raise DataError(f"data file {path!r} does not exist" if not os.path.exists(path) else
+                        f"data file {path!r} is not a regular file")
     if path.endswith(".npz"):
         return load_npz(path, task)
     if path.endswith(".npy"):
@@ -190,8 +366,14 @@ def load_file(path: str, target=None, task: str = "auto") -> Dataset:
 
 
 def _read_text(path: str) -> str:
-    with open(path, "rb") as handle:
-        raw = handle.read()
+    size = os.path.getsize(path)
+    if size > MAX_CSV_BYTES:
+        raise DataError(f"{path}: {size:,} bytes, over the limit of {MAX_CSV_BYTES:,} for a CSV file")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
     for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
         try:
             return raw.decode(encoding)
@@ -204,15 +386,37 @@ def _read_text(path: str) -> str:
                         f"save the file as UTF-8") from None
 
 
+def _delimiter(path: str, text: str) -> str:
+    """The header row's delimiter: a comma if it has one, else the one other delimiter it holds."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if "," in header:
+        return ","
+    found = [d for d in DELIMITERS if d in header]
+    if len(found) > 1:
+        raise DataError(f"{path}: the header row holds several possible delimiters "
+                        f"({', '.join(DELIMITERS[d] for d in found)}) and no comma; use one of them")
+    return found[0] if found else ","
+
+
 def csv_table(path: str):
     """``(header, body, has_header)`` of a CSV file, refusing empty files and ragged rows.
 
     A first row whose every cell is a number is data, not a header: the file then has no header row, and its
-    columns are named by position, ``column_1``, ``column_2``, ... (1-based, as a spreadsheet counts).
+    columns are named by position, ``column_1``, ``column_2``, ... (1-based, as a spreadsheet counts). The
+    delimiter is detected as :func:`load_csv` says.
     """
+    return csv_rows(path)[:3]
+
+
+def csv_rows(path: str):
+    """``(header, body, has_header, delimiter)`` of a CSV file (see :func:`csv_table`)."""
     text = _read_text(path)
+    if "\x00" in text:
+        raise DataError(f"{path}: holds NUL bytes; not a text CSV file")
+    delimiter = _delimiter(path, text)
     try:
-        rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+                if row and any(cell.strip() for cell in row)]
     except csv.Error as exc:
         raise DataError(f"{path}: not a readable CSV file ({exc})") from None
     has_header = bool(rows) and not all(_parses(cell) for cell in rows[0])
@@ -224,8 +428,9 @@ def csv_table(path: str):
     for number, row in enumerate(body, start=first_line):
         if len(row) != len(header):
             what = "the header has" if has_header else "the first row has"
-            raise DataError(f"{path}, line {number}: {len(row)} fields, but {what} {len(header)}")
-    return header, body, has_header
+            raise DataError(f"{path}, line {number}: {len(row)} fields, but {what} {len(header)} "
+                            f"(delimiter: {DELIMITERS[delimiter]})")
+    return header, body, has_header, delimiter
 
 
 def numeric_columns(path: str, header, body, columns, first_line: int = 2) -> np.ndarray:
@@ -242,9 +447,9 @@ def _finite_cell(path: str, line: int, column: str, cell: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise DataError(f"{path}, line {line}, column {column!r}: {cell!r} is not a number") from None
+        raise DataError(f"{path}, line {line}, column {column!r}: {cell[:40]!r} is not a number") from None
     if not math.isfinite(value):
-        raise DataError(f"{path}, line {line}, column {column!r}: {cell!r} is not a finite number")
+        raise DataError(f"{path}, line {line}, column {column!r}: {cell[:40]!r} is not a finite number")
     return value
 
 
@@ -252,9 +457,14 @@ def load_csv(path: str, target=None, task: str = "auto") -> Dataset:
     """A CSV file, with a header row or without one (see :func:`csv_table`). ``target``: the target column's
     name or index (default: the last).
 
-    Feature cells must be numbers; the target column may hold numbers or class names.
+    Feature cells must be numbers; the target column may hold numbers or class names. The delimiter is the
+    header row's comma, or else the one semicolon, tab or vertical bar it holds (the dataset's description
+    says which was used).
     """
-    header, body, has_header = csv_table(path)
+    header, body, has_header, delimiter = csv_rows(path)
+    if len(header) < 2:
+        raise DataError(f"{path}: found 1 column (no comma, semicolon, tab or vertical bar in the first row); "
+                        f"a dataset needs at least one feature column and a target column")
     first_line = 2 if has_header else 1
     column = _target_column(header, target, path)
     features = [i for i in range(len(header)) if i != column]
@@ -264,7 +474,9 @@ def load_csv(path: str, target=None, task: str = "auto") -> Dataset:
         for number, value in enumerate(raw_target, start=first_line):
             _finite_cell(path, number, header[column], value)
     name = os.path.splitext(os.path.basename(path))[0]
-    about = f"{path} (target {header[column]!r})" + ("" if has_header else "; no header row: columns by position")
+    separated = "" if delimiter == "," else f", {DELIMITERS[delimiter]}-separated"
+    about = f"{path} (target {header[column]!r}{separated})" + (
+        "" if has_header else "; no header row: columns by position")
     dataset = _with_target(name, X, raw_target, task, [header[i] for i in features], about)
     dataset.named_columns, dataset.target_name = has_header, header[column]
     return dataset
@@ -277,20 +489,23 @@ def load_features(path: str) -> np.ndarray:
 
 def load_feature_table(path: str):
     """``(column_names, X)`` of a features-only file; ``column_names`` is None unless the file is a CSV with a
-    header row (a .npy/.npz array or a headerless CSV gives its columns by position only)."""
-    if not os.path.exists(path):
-        raise DataError(f"input file {path!r} does not exist")
+    header row (a .npy/.npz array or a headerless CSV gives its columns by position only). Numpy files are
+    read as :func:`read_npy_file` and :class:`NpzArchive` check them, never with ``numpy.load``."""
+    if not os.path.isfile(path):
+        raise DataError(f"input file {path!r} does not exist" if not os.path.exists(path) else
+                        f"input file {path!r} is not a regular file")
     if path.endswith((".npy", ".npz")):
-        try:
-            loaded = np.load(path, allow_pickle=False)
-            if path.endswith(".npz"):
-                with loaded as archive:
-                    if "X" not in archive.files:
-                        raise DataError(f"{path}: an .npz input needs an array named 'X', found {archive.files}")
-                    return None, archive["X"]
-            return None, loaded
-        except (OSError, ValueError, EOFError) as exc:
-            raise DataError(f"{path}: not a readable numpy file ({exc})") from None
+        if path.endswith(".npy"):
+            X = read_npy_file(path)
+        else:
+            with NpzArchive(path) as archive:
+                if "X" not in archive.sizes:
+                    raise DataError(f"{path}: an .npz input needs an array named 'X', found {sorted(archive.sizes)}")
+                X = archive.read("X")
+        if X.ndim != 2:
+            raise DataError(f"{path}: input features must be a 2-D array (n_samples, n_features), got shape "
+                            f"{X.shape}")
+        return None, X
     header, body, has_header = csv_table(path)
     X = numeric_columns(path, header, body, range(len(header)), 2 if has_header else 1)
     return (header if has_header else None), X
@@ -308,13 +523,22 @@ def _target_column(header, target, path) -> int:
     if target is None:
         return len(header) - 1
     if isinstance(target, int) or (isinstance(target, str) and target.lstrip("-").isdigit() and target not in header):
-        index = int(target)
-        if not -len(header) <= index < len(header):
-            raise DataError(f"{path}: target column {index} is out of range (the file has {len(header)} columns)")
+        index = _column_index(target, len(header), path)
         return index % len(header)
     if target not in header:
         raise DataError(f"{path}: no column named {target!r}; columns are: {', '.join(header)}")
     return header.index(target)
+
+
+def _column_index(target, n_columns: int, path: str) -> int:
+    text = str(target).strip()
+    if isinstance(target, bool) or not re.fullmatch(r"-?[0-9]{1,9}", text):
+        raise DataError(f"{path}: --target must be a column index from 0 to {n_columns - 1} (or -{n_columns} "
+                        f"to -1) here, got {target!r}")
+    index = int(text)
+    if not -n_columns <= index < n_columns:
+        raise DataError(f"{path}: target column {index} is out of range (the file has {n_columns} columns)")
+    return index
 
 
 def _with_target(name, X, raw_target, task, feature_names, description) -> Dataset:
@@ -334,10 +558,28 @@ def _with_target(name, X, raw_target, task, feature_names, description) -> Datas
         return Dataset(name, X, numeric, "regression", [], feature_names, description)
     # labels keep their type: whole numbers become ints, other numbers floats, anything else stays text
     values = [_number_label(v) for v in numeric] if numeric is not None else list(raw_target)
+    _check_class_count(len(set(values)), len(values), task, numeric is not None, description)
     order = sorted(set(values))
     index = {label: k for k, label in enumerate(order)}
     return Dataset(name, X, np.array([index[v] for v in values], dtype=np.int64), "classification", order,
                    feature_names, description)
+
+
+def _check_class_count(distinct: int, n_rows: int, task: str, numeric: bool, description: str) -> None:
+    """Refuse to guess classification for a target with too many distinct values (prices, identifiers)."""
+    if distinct < 2 and task == "auto":  # data for an existing classifier (task given) may hold one class
+        raise DataError(f"{description}: the target holds a single class; a classifier needs at least two"
+                        + ("; for numbers use --task regression" if numeric else ""))
+    if task == "auto" and (distinct > MAX_AUTO_CLASSES or (distinct > 2 and distinct > n_rows / 2)):
+        kind = "whole numbers" if numeric else "labels"
+        raise DataError(f"{description}: the target holds {distinct:,} distinct {kind} in {n_rows:,} rows, "
+                        f"more than a classifier is guessed for (over {MAX_AUTO_CLASSES}, or over half the rows); "
+                        f"say what it is: --task regression (task='regression') or --task classification "
+                        f"(task='classification')")
+    if distinct > MAX_CLASSES:
+        raise DataError(f"{description}: the target holds {distinct:,} distinct values; a classifier of more "
+                        f"than {MAX_CLASSES:,} classes is refused" + ("; for numbers use --task regression"
+                                                                      if numeric else ""))
 
 
 def _number_label(value: float):
@@ -345,37 +587,28 @@ def _number_label(value: float):
 
 
 def load_npz(path: str, task: str = "auto") -> Dataset:
-    """An .npz holding arrays ``X`` (n_samples, n_features) and ``y`` (n_samples,); never unpickles."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "X" not in archive.files or "y" not in archive.files:
-                raise DataError(f"{path}: an .npz dataset needs arrays named 'X' and 'y', found {archive.files}")
-            X, y = archive["X"], archive["y"]
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc})") from None
+    """An .npz holding arrays ``X`` (n_samples, n_features) and ``y`` (n_samples,); read without numpy.load."""
+    with NpzArchive(path) as archive:
+        if "X" not in archive.sizes or "y" not in archive.sizes:
+            raise DataError(f"{path}: an .npz dataset needs arrays named 'X' and 'y', found {sorted(archive.sizes)}")
+        X, y = archive.read("X"), archive.read("y", kinds=NUMERIC_KINDS + "U")
     return _from_arrays(os.path.basename(path), X, y, task, path)
 
 
 def load_npy(path: str, target=None, task: str = "auto") -> Dataset:
-    """A 2-D .npy table whose target is column ``target`` (default: the last)."""
-    try:
-        table = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npy file ({exc})") from None
+    """A 2-D .npy table whose target is column ``target`` (an index; default: the last)."""
+    table = read_npy_file(path)
     if table.ndim != 2 or table.shape[1] < 2:
         raise DataError(f"{path}: a .npy dataset must be a 2-D table with a target column, got shape {table.shape}")
-    column = table.shape[1] - 1 if target is None else int(target) % table.shape[1]
+    column = table.shape[1] - 1 if target is None else _column_index(target, table.shape[1], path) % table.shape[1]
     return _from_arrays(os.path.basename(path), np.delete(table, column, axis=1), table[:, column], task, path)
 
 
 def _from_arrays(name, X, y, task, description) -> Dataset:
-    for label, array in (("X", X), ("y", y)):
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype.kind in "bU"):
-            raise DataError(f"{description}: {label} has dtype {array.dtype}, expected numbers")
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
         raise DataError(f"{description}: expected X (n, features) and y (n,), got {X.shape} and {y.shape}")
-    if not np.issubdtype(X.dtype, np.number):
-        raise DataError(f"{description}: X must be numeric, got dtype {X.dtype}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{description}: X of shape {X.shape} holds no data")
     return _with_target(name, X.astype(np.float64), [str(v) for v in y.tolist()], task,
                         [f"x{i + 1}" for i in range(X.shape[1])], description)
 

@@ -16,7 +16,7 @@ from . import data as data_module
 from .contract import align_columns, column_order, encode_labels
 from .datasets import DATASETS
 from .errors import ConfigError, DataError
-from .modelfile import Model, is_model_file
+from .modelfile import Model, is_model_file, save_model
 from .network import Network
 from .validation import check_fits
 from .training import Callback, EarlyStopping, History, TargetReached, Trainer
@@ -67,6 +67,7 @@ class TrainResult:
     dataset: data_module.Dataset
     splits: tuple
     notes: list = field(default_factory=list)
+    interrupted: bool = False  # a signal arrived after training had finished (the model was still saved)
 
 
 def resolve_fractions(settings: TrainSettings) -> tuple[TrainSettings, list[str]]:
@@ -114,6 +115,9 @@ def build_network(settings: TrainSettings, dataset, n_features: int) -> Network:
     """The network ``settings`` describe for ``dataset`` (softmax or sigmoid output for classes, identity for
     regression)."""
     if dataset.task == "classification":
+        if dataset.n_classes < 2:
+            raise DataError(f"{dataset.description}: the target holds a single class; a classifier needs at least "
+                            f"two")
         n_out = max(dataset.n_classes, 2)
         output = settings.output or "softmax"
         if output == "sigmoid" and n_out == 2:
@@ -146,9 +150,10 @@ def check_output_and_cost(output: str, cost: str | None) -> None:
 
 
 def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: str | None = None,
-          checkpoint_every: int | None = None, handle_signals: bool = False) -> TrainResult:
+          checkpoint_every: int | None = None, handle_signals: bool = False, out: str | None = None) -> TrainResult:
     """Train from scratch as ``settings`` say. With ``checkpoint`` the run is saved there every
-    ``checkpoint_every`` epochs (if given) and whenever it is interrupted."""
+    ``checkpoint_every`` epochs (if given) and whenever it is interrupted; with ``out`` the final model is
+    saved there, inside the same signal handling (a Ctrl-C during that save waits for it to complete)."""
     if any(not isinstance(h, int) or h < 1 for h in settings.hidden):
         raise ConfigError(f"hidden layer sizes must be positive integers, got {settings.hidden!r}")
     settings, notes = resolve_fractions(settings)
@@ -159,15 +164,17 @@ def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: s
     network = build_network(settings, dataset, dataset.X.shape[1])
     trainer = Trainer(network, settings.optimizer, settings.learning_rate, settings.batch_size,
                       settings.schedule, clip_norm=settings.clip_norm)
-    result = _run(trainer, settings, dataset, splits, standardizer, settings.epochs, callbacks, checkpoint,
-                  checkpoint_every, handle_signals)
+    run = _Run(settings, dataset, splits, standardizer, checkpoint, checkpoint_every, handle_signals, out)
+    result = run.go(trainer, settings.epochs, callbacks)
     result.notes.extend(notes)
     return result
 
 
 def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | None = None,
-           handle_signals: bool = False) -> TrainResult:
-    """Continue the run saved in checkpoint ``path`` (same data, split, weights, optimizer, RNG, position)."""
+           handle_signals: bool = False, out: str | None = None, overrides: dict | None = None) -> TrainResult:
+    """Continue the run saved in checkpoint ``path`` (same data, split, weights, optimizer, RNG, position,
+    callbacks' state). ``overrides``: settings given again on the command line; any that differ from the
+    checkpoint's are refused, as is data that changed since the checkpoint was written."""
     from .checkpoint import restore_trainer
 
     trainer, model, state = restore_trainer(path)
@@ -175,44 +182,107 @@ def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | No
     if "dataset" not in known:
         raise ConfigError(f"{path} was not written by `glassnet train`; resume it with fit(..., resume=True)")
     settings = TrainSettings(**{**known, "hidden": tuple(known.get("hidden", ()))})
+    _refuse_conflicts(path, settings, overrides or {})
     dataset, splits = prepare_splits(settings)
+    fingerprint = _fingerprint(splits)
+    if state.get("data_fingerprint") not in (None, fingerprint):
+        raise ConfigError(f"the data of {settings.dataset} changed since {path} was written (its fingerprint "
+                          f"differs); a resumed run must train on the same data: start a new run instead")
     remaining = int(state.get("total_epochs") or settings.epochs) - trainer.epochs_completed
-    return _run(trainer, settings, dataset, splits, model.standardizer, remaining, callbacks, path,
-                checkpoint_every, handle_signals)
+    run = _Run(settings, dataset, splits, model.standardizer, path, checkpoint_every, handle_signals, out, state)
+    return run.go(trainer, remaining, callbacks, resumed_from=model)
 
 
-def _run(trainer, settings, dataset, splits, standardizer, epochs, callbacks, checkpoint, checkpoint_every,
-         handle_signals) -> TrainResult:
-    from .checkpoint import Checkpoint, graceful_interrupts
+def _refuse_conflicts(path: str, settings: TrainSettings, overrides: dict) -> None:
+    dataset = overrides.get("dataset")
+    if isinstance(dataset, str) and os.path.isfile(dataset):  # train records a data file by its absolute path
+        overrides = {**overrides, "dataset": os.path.abspath(dataset)}
+    conflicts = [f"{name}={value!r} (the checkpoint has {getattr(settings, name)!r})"
+                 for name, value in overrides.items() if _comparable(value) != _comparable(getattr(settings, name))]
+    if conflicts:
+        raise ConfigError(f"--resume continues the run in {path} with its own settings; these options conflict "
+                          f"with it: {', '.join(conflicts)}. Leave them out, or start a new run")
 
-    train_set, validation, test = splits
-    prep = (lambda X: standardizer.transform(X)) if standardizer else (lambda X: X)
-    network = trainer.network
-    training = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(settings).items()}
-    trainer.callbacks = list(callbacks)
-    if settings.early_stopping:
-        trainer.callbacks.append(EarlyStopping(settings.early_stopping))
-    if settings.target_accuracy is not None:
-        trainer.callbacks.append(TargetReached(accuracy=settings.target_accuracy))
-    if checkpoint:
-        model = model_of(network, standardizer, dataset, training)
-        trainer.callbacks.append(Checkpoint(checkpoint, checkpoint_every, model, training,
-                                            total_epochs=trainer.epochs_completed + epochs))
-    started = time.perf_counter()
-    validation_data = None if validation is None else (prep(validation[0]), validation[1])
-    if epochs >= 1:
-        with graceful_interrupts(trainer) if handle_signals else _nothing():
-            trainer.fit(prep(train_set[0]), train_set[1], epochs, validation_data)
-    history = trainer.history
-    seconds = time.perf_counter() - started
-    metrics = {"train": network.evaluate(prep(train_set[0]), train_set[1])}
-    if validation is not None:
-        metrics["validation"] = network.evaluate(*validation_data)
-    if test is not None:
-        metrics["test"] = network.evaluate(prep(test[0]), test[1])
-    training.update(epochs_run=len(history), stop_reason=history.stop_reason, seconds=round(seconds, 3))
-    model = model_of(network, standardizer, dataset, training)
-    return TrainResult(model, history, metrics, seconds, dataset, splits)
+
+def _comparable(value):
+    return list(value) if isinstance(value, (tuple, list)) else value
+
+
+def _fingerprint(splits) -> str:
+    from .checkpoint import data_fingerprint
+
+    return data_fingerprint(*(array for part in splits if part is not None for array in part))
+
+
+class _Run:
+    """One training run from an assembled trainer to its evaluated (and saved) model."""
+
+    def __init__(self, settings, dataset, splits, standardizer, checkpoint, checkpoint_every, handle_signals,
+                 out, resumed_state=None):
+        self.settings, self.dataset, self.splits, self.standardizer = settings, dataset, splits, standardizer
+        self.checkpoint, self.checkpoint_every, self.handle_signals = checkpoint, checkpoint_every, handle_signals
+        self.out, self.resumed_state = out, resumed_state
+
+    def prep(self, X):
+        return self.standardizer.transform(X) if self.standardizer else X
+
+    def go(self, trainer, epochs, callbacks, resumed_from=None) -> TrainResult:
+        from .checkpoint import graceful_interrupts
+
+        self._attach_callbacks(trainer, epochs, callbacks, resumed_from)
+        started = time.perf_counter()
+        with graceful_interrupts(trainer) if self.handle_signals else _nothing():
+            self._fit(trainer, epochs)
+            seconds = time.perf_counter() - started
+            result = self._result(trainer, seconds)
+            if self.out is not None:
+                save_model(self.out, result.model)
+        result.interrupted = trainer.interrupt_requested  # a signal after the last batch: the model is saved
+        return result
+
+    def _attach_callbacks(self, trainer, epochs, callbacks, resumed_from) -> None:
+        from .checkpoint import Checkpoint, restore_callbacks
+
+        settings = self.settings
+        trainer.callbacks = list(callbacks)
+        if settings.early_stopping:
+            trainer.callbacks.append(EarlyStopping(settings.early_stopping))
+        if settings.target_accuracy is not None:
+            trainer.callbacks.append(TargetReached(accuracy=settings.target_accuracy))
+        if resumed_from is not None:
+            try:
+                restore_callbacks(trainer, resumed_from, self.resumed_state)
+            except ValueError as exc:
+                raise ConfigError(f"{self.checkpoint}: {exc}") from None
+        if self.checkpoint:
+            training = self._training_record()
+            model = model_of(trainer.network, self.standardizer, self.dataset, training)
+            trainer.callbacks.append(Checkpoint(self.checkpoint, self.checkpoint_every, model, training,
+                                                trainer.epochs_completed + epochs, _fingerprint(self.splits)))
+
+    def _training_record(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self.settings).items()}
+
+    def _fit(self, trainer, epochs) -> None:
+        train_set, validation, _ = self.splits
+        validation_data = None if validation is None else (self.prep(validation[0]), validation[1])
+        if epochs >= 1:
+            trainer.fit(self.prep(train_set[0]), train_set[1], epochs, validation_data)
+        else:  # the checkpoint was written after the last epoch: end the run as it would have ended
+            for callback in trainer.callbacks:
+                callback.on_train_end(trainer)
+
+    def _result(self, trainer, seconds) -> TrainResult:
+        network, history = trainer.network, trainer.history
+        metrics = {}
+        for name, part in zip(("train", "validation", "test"), self.splits):
+            if part is not None:
+                metrics[name] = network.evaluate(self.prep(part[0]), part[1])
+        training = self._training_record()
+        training.update(epochs_run=len(history), stop_reason=history.stop_reason, seconds=round(seconds, 3),
+                        data_fingerprint=_fingerprint(self.splits))
+        model = model_of(network, self.standardizer, self.dataset, training)
+        return TrainResult(model, history, metrics, seconds, self.dataset, self.splits)
 
 
 def model_of(network, standardizer, dataset, training: dict) -> Model:
@@ -227,32 +297,46 @@ def _nothing():
 
 
 def settings_of(model: Model) -> TrainSettings:
-    """The settings a model was trained with (``glassnet train`` stores them in the model file)."""
+    """The settings a model was trained with (``glassnet train`` stores them in the model file), as
+    information: nothing they name is opened here."""
     known = {k: v for k, v in model.training.items() if k in TrainSettings.__dataclass_fields__}
     if "dataset" not in known:
         raise ConfigError("the model file does not record the data it was trained on (it was not written by "
                           "`glassnet train`); name the data with --dataset")
     if "hidden" in known:
         known["hidden"] = tuple(known["hidden"])
-    settings = TrainSettings(**known)
-    if os.path.isabs(settings.dataset) and not os.path.isfile(settings.dataset):
-        raise DataError(f"the model was trained on {settings.dataset}, which no longer exists; "
-                        f"name the data with --dataset")
-    return settings
+    return TrainSettings(**known)
+
+
+def evaluation_data(model: Model, split: str):
+    """(X, y, description) to evaluate ``model`` on without naming a dataset: the split of its own training
+    run (``split`` "all": every row), regenerated from its header, and only for a built-in dataset within
+    the header's bounds. A model file never makes glassnet open another file: for a model trained on a file
+    (its path is recorded, as information) this refuses and says to pass the file with ``--dataset``."""
+    settings = settings_of(model)
+    name = settings.dataset
+    if not isinstance(name, str) or not data_module.is_builtin(name):
+        raise ConfigError(f"the model was trained on the file {name!r} (its recorded path); glassnet never opens "
+                          f"a file named inside a model file: pass it with --dataset FILE to evaluate on it")
+    settings = dataclasses.replace(settings, target=None, task="auto")  # a built-in set has a fixed target
+    if split == "all":
+        dataset = data_module.load(name, seed=settings.seed, n_samples=settings.n_samples)
+        X, y = dataset.X, dataset.y
+    else:
+        _, (train, validation, test) = prepare_splits(settings)
+        chosen = {"train": train, "validation": validation, "test": test}.get(split)
+        if chosen is None:
+            raise ConfigError(f"the model's training run has no {split} split")
+        X, y = chosen
+    samples = "" if settings.n_samples is None else f", {settings.n_samples:,} samples"
+    return X, y, f"built-in dataset {name} regenerated (seed {settings.seed}{samples}), {split} split"
 
 
 def split_of(model: Model, name: str):
-    """Re-create the train/validation/test split a model was trained with (from its stored settings);
-    ``name`` "all" gives every row of the dataset."""
-    settings = settings_of(model)
-    if name == "all":
-        dataset = load_dataset(settings)
-        return dataset.X, dataset.y
-    _, (train, validation, test) = prepare_splits(settings)
-    chosen = {"train": train, "validation": validation, "test": test}.get(name)
-    if chosen is None:
-        raise ConfigError(f"the model's training run has no {name} split")
-    return chosen
+    """Re-create the train/validation/test split a model was trained with (built-in datasets only; see
+    :func:`evaluation_data`); ``name`` "all" gives every row of the dataset."""
+    X, y, _ = evaluation_data(model, name)
+    return X, y
 
 
 def data_for(model: Model, name: str, target=None):

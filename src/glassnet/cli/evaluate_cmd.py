@@ -19,7 +19,9 @@ EXAMPLE = """examples:
 
 def add_arguments(p) -> None:
     p.add_argument("model", help="a glassnet model file")
-    p.add_argument("--dataset", help="dataset name or file (default: the model's own dataset)")
+    p.add_argument("--dataset", help="dataset name or file (default: the model's own dataset, regenerated if it is "
+                   "built in; a file it was trained on must be named here: a model file never makes glassnet "
+                   "open another file)")
     p.add_argument("--target", help="target column of a CSV/NPY file (default: the model's target column)")
     p.add_argument("--split", choices=["train", "validation", "test", "all"],
                    help="with the model's own dataset: which split (default: test, or train when the run held "
@@ -30,7 +32,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..errors import ConfigError
     from ..modelfile import load_model
-    from ..workflow import data_for, settings_of, split_of
+    from ..workflow import data_for, evaluation_data, settings_of
     from .common import emit
 
     if args.dataset and args.split:
@@ -42,10 +44,9 @@ def run(args) -> int:
     if args.dataset:
         X, y = data_for(model, args.dataset, args.target)
         where = args.dataset
-    else:
+    else:  # only a built-in dataset is regenerated; a path recorded in the model file is never opened
         split = args.split or ("test" if settings_of(model).test_fraction else "train")
-        X, y = split_of(model, split)
-        where = f"{model.training.get('dataset')} ({split} split)"
+        X, y, where = evaluation_data(model, split)
     metrics = model.evaluate(X, y)
     result = {"model": args.model, "data": where, "samples": int(X.shape[0]), **metrics}
     text = f"{where}: {X.shape[0]} samples, loss {metrics['loss']:.4f}" + (

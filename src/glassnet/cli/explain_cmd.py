@@ -55,9 +55,9 @@ def _model_step(args):
     from ..workflow import data_for, split_of
 
     model = load_model(args.model)
-    X, y = data_for(model, args.dataset) if args.dataset else split_of(model, "all")
+    X, y = data_for(model, args.dataset) if args.dataset else split_of(model, "all")  # built-in sets only
     sample = args.sample or 0
-    if sample >= X.shape[0]:
+    if not 0 <= sample < X.shape[0]:
         raise ConfigError(f"--sample must be in 0..{X.shape[0] - 1}, got {sample}")
     x = model.prepare(X[sample:sample + 1])
     learning_rate = 0.1 if args.learning_rate is None else args.learning_rate

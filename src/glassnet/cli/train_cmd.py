@@ -60,33 +60,113 @@ def add_arguments(p) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="save the run here (every --checkpoint-every epochs and on "
                    "Ctrl-C); default on Ctrl-C: OUT.ckpt")
     p.add_argument("--checkpoint-every", type=constrained("checkpoint_every"), metavar="N", help="save a checkpoint every N epochs")
-    p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint (its settings win)")
+    p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint with its own settings "
+                   "(options that conflict with them, and changed data, are refused)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_output_flags(p)
+    from ..workflow import TrainSettings
+
+    # TrainSettings holds the defaults; an option not given keeps them as NotGiven (shown by --help)
+    p.set_defaults(**{dest: NotGiven.of(getattr(TrainSettings, field)) for dest, field in SETTING_OPTIONS.items()})
+
+
+class NotGiven:
+    """The default of an option that was not given on the command line: shown by ``--help`` as TrainSettings'
+    default, and left out of :func:`given_settings` (so ``--resume`` refuses only options really given)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    @classmethod
+    def of(cls, value):
+        """``NotGiven(value)``, or None for a setting whose default is None (help shows nothing then)."""
+        return None if value is None else cls(value)
+
+    def __str__(self) -> str:
+        return ",".join(map(str, self.value)) if isinstance(self.value, tuple) else str(self.value)
+
+
+#: command-line option -> TrainSettings field; these default to None here so that only the options given
+#: on the command line are set (TrainSettings holds the defaults) and ``--resume`` can refuse those that conflict
+SETTING_OPTIONS = {
+    "dataset": "dataset", "target": "target", "task": "task", "samples": "n_samples", "layers": "hidden",
+    "activation": "activation", "output": "output", "cost": "cost", "optimizer": "optimizer",
+    "learning_rate": "learning_rate", "batch_size": "batch_size", "epochs": "epochs", "schedule": "schedule",
+    "l2": "l2", "seed": "seed", "dtype": "dtype", "device": "device", "test_fraction": "test_fraction",
+    "validation_fraction": "validation_fraction", "early_stopping": "early_stopping",
+    "target_accuracy": "target_accuracy", "clip_norm": "clip_norm",
+}
+
+
+def given_settings(args) -> dict:
+    """The TrainSettings fields set by options given on the command line."""
+    given = {field: getattr(args, dest) for dest, field in SETTING_OPTIONS.items()
+             if getattr(args, dest) is not None and not isinstance(getattr(args, dest), NotGiven)}
+    if args.full_batch:
+        given["batch_size"] = None
+    if args.no_standardize:
+        given["standardize"] = False
+    return given
 
 
 def run(args) -> int:
+    import signal
+
+    # outside training's own signal handling (loading data, printing the summary), SIGTERM acts as Ctrl-C
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    result = None
+    try:
+        outcome = _train(args)
+        if isinstance(outcome, int):
+            return outcome
+        result = outcome
+        return _report(args, result)
+    except KeyboardInterrupt:
+        import sys
+
+        written = "holds this run's model" if result is not None else "was not written by this run"
+        print(f"\nglassnet train: interrupted; every file on disk is complete and {args.out} {written}",
+              file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _train(args):
+    """The run's TrainResult, or exit status 130 after an interruption that saved a checkpoint."""
     import sys
     import warnings
 
-    from ..errors import TrainingInterrupted, TrainingWarning
-    from ..modelfile import save_model
+    from ..errors import TrainingInterrupted
+    from ..progress import ProgressBar
+    from ..threads import limit_threads
+    from ..workflow import TrainSettings, resume, train
 
+    given = given_settings(args)
     check_writable_file(args.out, "--out")
     if args.plots:
         check_plotting_available()
         check_writable_folder(args.plots, "--plots")
     checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
+    callbacks = [] if args.quiet else [ProgressBar(given.get("epochs", TrainSettings.epochs))]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TrainingWarning)  # printed below, one plain line each
-            result = _train_or_resume(args, checkpoint)
+        with limit_threads(args.threads), warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingWarning)  # printed by _report, one plain line each
+            if args.resume:
+                return resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True, out=args.out,
+                              overrides=given)
+            return train(TrainSettings(**given), callbacks, checkpoint, args.checkpoint_every, handle_signals=True,
+                         out=args.out)
     except TrainingInterrupted as stop:
         print(f"\nglassnet train: interrupted after epoch {stop.epoch}, batch {stop.batch}; the run is saved in "
               f"{checkpoint}.\nResume it with:  glassnet train --resume {checkpoint} --out {args.out}",
               file=sys.stderr)
         return 130
-    save_model(args.out, result.model)
+
+
+def _report(args, result) -> int:
+    import sys
+
     summary = {"dataset": result.dataset.summary(), "network": repr(result.model.network),
                "epochs_run": len(result.history), "stop_reason": result.history.stop_reason,
                "seconds": round(result.seconds, 3), "metrics": result.metrics, "model_file": args.out,
@@ -100,28 +180,11 @@ def run(args) -> int:
     from .common import emit
 
     emit(summary, args.json, _text(summary))
+    if result.interrupted:
+        print(f"glassnet train: interrupted after training had finished; the model was saved completely to "
+              f"{args.out}", file=sys.stderr)
+        return 130
     return 0
-
-
-def _train_or_resume(args, checkpoint: str):
-    from ..progress import ProgressBar
-    from ..threads import limit_threads
-    from ..workflow import TrainSettings, resume, train
-
-    callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
-    if args.resume:
-        return resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True)
-    settings = TrainSettings(
-        dataset=args.dataset, target=args.target, task=args.task, hidden=args.layers,
-        activation=args.activation, output=args.output, cost=args.cost, optimizer=args.optimizer,
-        learning_rate=args.learning_rate, batch_size=None if args.full_batch else args.batch_size,
-        epochs=args.epochs, schedule=args.schedule, l2=args.l2, seed=args.seed, dtype=args.dtype,
-        test_fraction=args.test_fraction, validation_fraction=args.validation_fraction,
-        standardize=not args.no_standardize, early_stopping=args.early_stopping,
-        target_accuracy=args.target_accuracy, n_samples=args.samples, device=args.device,
-        clip_norm=args.clip_norm)
-    with limit_threads(args.threads):
-        return train(settings, callbacks, checkpoint, args.checkpoint_every, handle_signals=True)
 
 
 def _text(summary: dict) -> str:
