@@ -41,7 +41,8 @@ PROGRESS = Record({"rng_state": RNG_STATE, "next_batch": Int(1, MAX_COUNT), "tot
 RECORDS = ListOf(Number(), MAX_EPOCH_RECORDS)
 HISTORY = Record({"epochs": ListOf(Int(0, MAX_COUNT), MAX_EPOCH_RECORDS), "loss": RECORDS, "accuracy": RECORDS,
                   "val_loss": RECORDS, "val_accuracy": RECORDS, "learning_rate": RECORDS,
-                  "stop_reason": Text(MAX_TEXT), "best_epoch": Int(0, MAX_COUNT, optional=True)})
+                  "stop_reason": Text(MAX_TEXT), "best_epoch": Int(0, MAX_COUNT, optional=True),
+                  "warnings": ListOf(Text(MAX_TEXT), 64)})
 CALLBACK = Record({"type": Text(64), "state": MapOf(Number(optional=True), max_len=16),
                    "arrays": MapOf(Int(0, 2 * MAX_LAYERS), max_len=8)}, required=("type", "state", "arrays"))
 OPTIONAL_POSITIVE = Number(0.0, 1e300, optional=True)

@@ -137,7 +137,7 @@ def _train(args):
     import sys
     import warnings
 
-    from ..errors import TrainingInterrupted
+    from ..errors import TrainingInterrupted, TrainingWarning
     from ..progress import ProgressBar
     from ..threads import limit_threads
     from ..workflow import TrainSettings, resume, train
