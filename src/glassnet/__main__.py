@@ -1,4 +1,4 @@
-"""``python -m glassnet``: the command line."""
+"""``python -m glassnet`` (faces floor): the command line."""
 import sys
 
 from .cli import main

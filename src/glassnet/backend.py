@@ -1,4 +1,4 @@
-"""Which array namespace an array belongs to: numpy by default, CuPy for arrays on an NVIDIA GPU, and any
+"""Which array namespace an array belongs to (ground floor): numpy by default, CuPy for arrays on an NVIDIA GPU, and any
 namespace of the Python array API standard (``array_api_strict`` in the tests) through an adapter.
 
 The engine never imports CuPy itself; layer code asks ``namespace_of(array)`` for the module whose

@@ -1,4 +1,4 @@
-"""``y += alpha * x`` in place, through the BLAS that numpy itself ships (its OpenBLAS), found at run time.
+"""``y += alpha * x`` in place, through the BLAS that numpy itself ships (its OpenBLAS), found at run time (ground floor).
 
 numpy has no in-place axpy: ``y -= alpha * x`` reads and writes memory twice and needs a scratch array.
 BLAS's axpy makes one pass on all BLAS threads: for the 235,146 float32 weights of 784-256-128-10 it

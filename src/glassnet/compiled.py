@@ -1,4 +1,4 @@
-"""The compiled engine (the ``fast`` extra, numba): runs of training steps of a Dense stack in machine code.
+"""The compiled engine (learning floor; the ``fast`` extra, numba): runs of training steps of a Dense stack in machine code.
 
 The numpy path stays the reference and the glass box (trace, playground) always uses it. This engine runs
 the same arithmetic, batch after batch without returning to Python, on the network's own flat weight and

@@ -1,4 +1,4 @@
-"""The compiled engine's kernels (numba): whole runs of training steps of a Dense stack in machine code.
+"""The compiled engine's kernels (learning floor; numba): whole runs of training steps of a Dense stack in machine code.
 
 Imported only by :mod:`glassnet.compiled`, and only when numba is installed (the ``fast`` extra). Every
 function here is the numpy path's arithmetic written as loops, in the same order, so the two engines agree

@@ -1,4 +1,4 @@
-"""A model's data contract: which input columns it takes, in which order, and what its classes are.
+"""A model's data contract (files floor): which input columns it takes, in which order, and what its classes are.
 
 A model file stores the feature names in the order the network reads them, the target column's name, the
 task, the class labels with their original types (``7`` stays the int 7, ``"big"`` stays a string) and the

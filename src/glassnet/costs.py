@@ -1,4 +1,4 @@
-"""Cost functions C(ŷ, y), value and gradient side by side.
+"""Cost functions C(ŷ, y), value and gradient side by side (math floor).
 
 Convention: every cost is the **mean over samples** of a per-sample cost that is **summed over outputs**.
 With sample weights w the mean becomes the weighted mean Σ_i w_i c_i / Σ_i w_i.

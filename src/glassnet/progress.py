@@ -1,4 +1,4 @@
-"""Progress of a training run on stderr: a tqdm bar on a terminal, plain lines anywhere else.
+"""Progress of a training run on stderr (faces floor): a tqdm bar on a terminal, plain lines anywhere else.
 
 A log file or a pipe gets no ``\\r`` redraws: it gets one line per tenth of the run (and the last epoch).
 """

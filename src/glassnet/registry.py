@@ -1,4 +1,4 @@
-"""Name -> factory tables: one per kind of named thing (activations, costs, initializers, ...).
+"""Name -> factory tables (ground floor): one per kind of named thing (activations, costs, initializers, ...).
 
 The CLI, configs, the scikit-learn wrapper and the web page all resolve names here, so an unknown name
 gives the same error everywhere, listing the names that are valid.

@@ -1,4 +1,4 @@
-"""scikit-learn estimators: ``GlassnetClassifier`` and ``GlassnetRegressor`` (the ``sklearn`` extra).
+"""scikit-learn estimators (faces floor): ``GlassnetClassifier`` and ``GlassnetRegressor`` (the ``sklearn`` extra).
 
 Parameters mirror :class:`sklearn.neural_network.MLPClassifier` / ``MLPRegressor`` where the meaning is the
 same, plus glassnet's own (per-layer activations, cost, initializer, dtype, the ``adamw`` solver). Training

@@ -1,4 +1,4 @@
-"""How many threads the BLAS behind numpy may use (threadpoolctl, the ``speed`` extra).
+"""How many threads the BLAS behind numpy may use (threadpoolctl, the ``speed`` extra) (ground floor).
 
 glassnet respects whatever the machine's BLAS is set to (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ...);
 ``limit_threads(n)`` changes it for a block of code and restores it after.

@@ -1,4 +1,4 @@
-"""Checks on user data, done once at the door (fit / predict / evaluate), never in the hot path."""
+"""Checks on user data, done once at the door (fit / predict / evaluate), never in the hot path (ground floor)."""
 from __future__ import annotations
 
 import math

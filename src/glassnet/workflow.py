@@ -1,4 +1,4 @@
-"""Train-and-report on a dataset: the work behind ``glassnet train`` and the playground's model export.
+"""Train-and-report on a dataset (faces floor): the work behind ``glassnet train`` and the playground's model export.
 
 data -> split -> standardise -> network -> fit -> evaluate -> Model (ready to save)
 """

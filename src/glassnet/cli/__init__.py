@@ -1,4 +1,4 @@
-"""The ``glassnet`` command: one module per subcommand; each parses, calls the library, prints.
+"""The ``glassnet`` command (faces floor): one module per subcommand; each parses, calls the library, prints.
 
 Progress goes to stderr; results go to stdout (``--json`` makes them machine-readable).
 

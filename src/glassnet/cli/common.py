@@ -1,4 +1,4 @@
-"""Argument types and checks shared by the subcommands."""
+"""Argument types and checks shared by the subcommands (faces floor)."""
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,4 @@
-"""List the datasets that ship with glassnet or its data extra (nothing is ever downloaded)."""
+"""List the datasets that ship with glassnet or its data extra (nothing is ever downloaded) (faces floor)."""
 from __future__ import annotations
 
 from .common import add_output_flags

@@ -1,4 +1,4 @@
-"""Evaluate a saved model: loss and accuracy on a dataset, or on the test split it was trained with.
+"""Evaluate a saved model (faces floor): loss and accuracy on a dataset, or on the test split it was trained with.
 
 Data is read through the model's contract: a CSV with a header row is matched to the model's features by
 column name, and its labels are mapped through the model's classes (a label the model does not know is an

@@ -1,4 +1,4 @@
-"""Explain a training step number by number: the seed examples, or one step of a saved model on a sample.
+"""Explain a training step number by number (faces floor): the seed examples, or one step of a saved model on a sample.
 
 Units are numbered from 1 as in the seeds (x1, x2 inputs; z1, z2 hidden units; ŷ1, ŷ2 outputs); the bias is
 written as a unit fixed at 1 and named as a bias (x0 and z0 as in seed 003, z<layer>_bias in deeper networks).

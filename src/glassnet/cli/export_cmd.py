@@ -1,4 +1,4 @@
-"""Export a model file to ONNX (the onnx extra), with its standardisation built into the graph.
+"""Export a model file to ONNX (the onnx extra), with its standardisation built into the graph (faces floor).
 
 The target must end in .onnx and must not be a glassnet model or checkpoint file (`--force` overrides both),
 so a slip like `glassnet export model.npz model.npz` cannot overwrite the model.

@@ -1,4 +1,4 @@
-"""Summarise a model file: architecture, sizes, its data contract (features, target, classes, preprocessing)
+"""Summarise a model file (faces floor): architecture, sizes, its data contract (features, target, classes, preprocessing)
 and how it was trained."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Start the playground: a local web page to watch a network learn and step through backpropagation."""
+"""Start the playground (faces floor): a local web page to watch a network learn and step through backpropagation."""
 from __future__ import annotations
 
 from .common import port

@@ -1,4 +1,4 @@
-"""Predict with a saved model: one line per sample (class label or value), or probabilities with --proba.
+"""Predict with a saved model (faces floor): one line per sample (class label or value), or probabilities with --proba.
 
 A CSV with a header row is matched to the model's features by column name, in any order (the model's
 target column may be present and is ignored; a missing or unknown column is an error naming it). A .npy,

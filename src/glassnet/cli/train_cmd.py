@@ -1,4 +1,4 @@
-"""Train a network on a dataset, report its accuracy, and save it as a model file.
+"""Train a network on a dataset, report its accuracy, and save it as a model file (faces floor).
 
 The defaults train the seeds' 625-20-20-10 network (sigmoid hidden units, softmax output) on digits25,
 the 1,797 scikit-learn digits resized to 25x25 pixels, and reach about 95-96 % test accuracy in about a second.

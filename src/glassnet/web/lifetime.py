@@ -1,4 +1,4 @@
-"""How long playground sessions live, and the one thread that trains them.
+"""How long playground sessions live, and the one thread that trains them (faces floor).
 
 A session lives while its page does. The page releases it on ``pagehide`` (a beacon) and claims it back on
 reload, so a reload never costs a new session; a released session nobody claims within ``RELEASE_GRACE``

@@ -1,4 +1,4 @@
-"""The playground's HTTP server (starlette + uvicorn, the ``web`` extra). Thin: parse, call, answer.
+"""The playground's HTTP server (faces floor; starlette + uvicorn, the ``web`` extra). Thin: parse, call, answer.
 
 JSON API (errors are ``{"error": message}`` with a 4xx status):
 

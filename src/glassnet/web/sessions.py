@@ -1,4 +1,4 @@
-"""Playground sessions: one network and trainer per browser tab, trained in short chunks (see lifetime.py).
+"""Playground sessions (faces floor): one network and trainer per browser tab, trained in short chunks (see lifetime.py).
 
 Everything here is library code the server calls; the math is the engine's (never re-implemented in the page).
 """

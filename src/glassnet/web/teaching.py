@@ -1,4 +1,4 @@
-"""What the playground teaches with: the data it builds (noise, input features, train/validation/test split),
+"""What the playground teaches with (faces floor): the data it builds (noise, input features, train/validation/test split),
 the maps it draws, the step-through's numbers and the dials a learner turns.
 
 Library code the server calls through :mod:`glassnet.web.sessions`; every number comes from the engine.
