@@ -207,7 +207,7 @@ def test_chapter_notebook_runs_top_to_bottom(chapter, tmp_path):
         os.environ.update(env_backup)
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert sum(o.output_type == "stream" for o in outputs) >= 5          # the printed numbers
+    assert sum(o.output_type == "stream" for o in outputs) >= 4  # the printed numbers (4 cells print in 002)
     if chapter != "001-chain-rule.md":
         assert any("image/png" in o.get("data", {}) for o in outputs)  # the figures, inline
 

@@ -330,6 +330,7 @@ class NpzArchive:
             raise self.error(f"{where}: corrupt or unreadable ({type(exc).__name__}: {exc})") from None
 
     def close(self) -> None:
+        """Close the archive file."""
         self.archive.close()
 
     def __enter__(self) -> "NpzArchive":

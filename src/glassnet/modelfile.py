@@ -132,6 +132,7 @@ class Int:
     optional: bool = False
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if value is None and self.optional:
             return
         if isinstance(value, bool) or not isinstance(value, int):
@@ -149,6 +150,7 @@ class Number:
     optional: bool = False
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if value is None and self.optional:
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -168,6 +170,7 @@ class Text:
     optional: bool = False
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if value is None and self.optional:
             return
         if not isinstance(value, str):
@@ -187,6 +190,7 @@ class Flag:
     optional: bool = False
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if not (isinstance(value, bool) or (value is None and self.optional)):
             raise HeaderFieldError(field, f"must be true or false, got {_kind_of(value)}")
 
@@ -201,6 +205,7 @@ class ListOf:
     optional: bool = False
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if value is None and self.optional:
             return
         if not isinstance(value, list):
@@ -220,6 +225,7 @@ class Record:
     optional: bool = False
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if value is None and self.optional:
             return
         if not isinstance(value, dict):
@@ -242,6 +248,7 @@ class MapOf:
     key_len: int = 64
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if not isinstance(value, dict):
             raise HeaderFieldError(field, f"must be an object, got {_kind_of(value)}")
         if len(value) > self.max_len:
@@ -260,6 +267,7 @@ class AnyOf:
     optional: bool = False
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         if value is None and self.optional:
             return
         for option in self.options:
@@ -279,6 +287,7 @@ class Info:
     optional: bool = True
 
     def check(self, value, field: str) -> None:
+        """Refuse ``value`` (a ModelFileError naming ``field``) unless it fits this spec."""
         return
 
 
