@@ -63,3 +63,31 @@ def test_csv_labels_keep_their_type_and_a_numeric_first_row_is_data(tmp_path):
     plain = data.load_csv(str(tmp_path / "plain.csv"))
     assert plain.X.tolist() == [[0.5, 0.25], [0.75, 0.5]] and plain.feature_names == ["column_1", "column_2"]
     assert not plain.named_columns and plain.target_name == "column_3"
+
+
+def test_python_model_matches_dataframe_columns_by_name_and_scores_its_own_labels():
+    """Model.predict on a DataFrame honours the contract as the CLI does: columns by name in any order,
+    a renamed column refused; evaluate takes the labels predict returns."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    import glassnet as gn
+    from glassnet.modelfile import Model
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    net = gn.Network([3, 4, 2], activation="tanh", output="softmax", seed=0)
+    net.fit(X, y, epochs=60, learning_rate=0.1)
+    model = Model(net, None, ["neg", "pos"], ["a", "b", "c"])
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    in_order = model.predict(X)
+    assert list(model.predict(frame[["c", "a", "b"]])) == list(in_order)
+    with pytest.raises(gn.GlassnetError, match="p"):
+        model.predict(frame.rename(columns={"a": "p"}))
+    labels = np.array(["neg", "pos"], dtype=object)[y]
+    expected = float(np.mean(np.asarray(in_order) == labels))  # accuracy counted here, label by label
+    assert model.evaluate(frame, labels)["accuracy"] == pytest.approx(expected)
+    with pytest.raises(gn.GlassnetError, match="kiwi"):
+        model.evaluate(frame, ["kiwi"] * 60)

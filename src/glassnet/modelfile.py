@@ -34,6 +34,7 @@ import numpy as np
 
 from .data import MAX_GENERATED_SAMPLES, MAX_NPY_HEADER, NpzArchive, Standardizer
 from ._version import __version__
+from .contract import column_order, encode_labels
 from .errors import GlassnetError, ModelFileError
 from .network import Network
 
@@ -66,7 +67,14 @@ class Model:
     target: str | None = None
 
     def prepare(self, X):
-        """Raw features -> network input (checks the width, applies the stored standardisation)."""
+        """Raw features -> network input. A table with column names (a pandas DataFrame) is matched to the
+        model's feature names by name, in any order (missing, extra or renamed columns are an error; the
+        target column may be present); a plain array is taken by position. Then the width is checked and
+        the stored standardisation applied."""
+        names = getattr(X, "columns", None)
+        if names is not None and self.feature_names:
+            order = column_order(list(names), len(names), self.feature_names, "X", self.target)
+            X = np.asarray(X.iloc[:, order] if hasattr(X, "iloc") else np.asarray(X)[:, order])
         X = self.network.check_x(X)
         if self.standardizer is not None:
             X = self.network.xp.asarray(self.standardizer.transform(X), dtype=self.network.dtype)
@@ -84,7 +92,15 @@ class Model:
         return self.network.predict_proba(self.prepare(X))
 
     def evaluate(self, X, y) -> dict:
-        """``{"loss", "accuracy"}`` of the network on raw features ``X`` and targets ``y``."""
+        """``{"loss", "accuracy"}`` of the network on raw features ``X`` (see :meth:`prepare`) and targets
+        ``y``: for a classifier, labels as :meth:`predict` returns them (mapped through the model's class
+        labels; an unknown label is an error naming it), class indices for text labels, or one-hot rows."""
+        y_array = np.asarray(y)
+        numeric_labels = all(isinstance(label, (int, float)) for label in self.class_labels)
+        text_targets = not np.issubdtype(y_array.dtype, np.number)
+        if self.network.task == "classification" and self.class_labels and y_array.ndim == 1 and (
+                text_targets or numeric_labels):  # numbers against text labels are class indices
+            y = encode_labels(y_array.tolist(), self.class_labels, "y")
         return self.network.evaluate(self.prepare(X), y)
 
 
