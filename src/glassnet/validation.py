@@ -98,7 +98,7 @@ def _too_large(name: str, dtype, count: int, where: tuple, source: np.ndarray):
     raise DataError(
         f"{name} holds {count} value(s) too large for {np.dtype(dtype)} (whose largest is "
         f"{np.finfo(dtype).max:.4g}), the first at index {where} (value {source[where]}); rescale the "
-        f"data (change its units) or work in float64 (dtype='float64'; --dtype float64 on the command line)"
+        f"data (change its units) or work in float64 (dtype='float64' in Python; `glassnet train --dtype float64` on the command line)"
     )
 
 
