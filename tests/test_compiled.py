@@ -14,7 +14,8 @@ import pytest
 import glassnet as gn
 from glassnet import compiled
 from glassnet.errors import ConfigError, TrainingDivergedError
-from glassnet.training import Callback, Trainer
+from glassnet.callbacks import Callback
+from glassnet.training import Trainer
 
 TOLERANCE = {"float64": 1e-12, "float32": 1e-6}
 # (hidden activation, output activation, cost): the three fused pairs, the general chain rule through

@@ -474,7 +474,8 @@ def save_model(path: str, model: Model | Network, kind: str = "model", extra_sch
 
 def save(model: Model | Network, path: str) -> None:
     """``glassnet.save(net, "net.npz")``: a network or a model (with its preprocessing, class labels and
-    feature names) saved as a model file; the object first, as in ``torch.save`` and ``joblib.dump``.
+    feature names) saved as a glassnet model file (plain arrays and a JSON header, never a pickle); the
+    object first, then the path.
     Read it back with ``glassnet.load(path)``, which returns a :class:`Model`."""
     save_model(path, model)
 

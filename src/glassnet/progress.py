@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from .training import Callback
+from .callbacks import Callback
 
 #: a stream that is not a terminal gets about this many progress lines per run
 LINES_PER_RUN = 10

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from . import compiled
-from .callbacks import Callback, EarlyStopping, History, TargetReached  # noqa: F401  (re-exported)
+from .callbacks import Callback, History
 from .constraints import check
 from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted, TrainingWarning
 from .optimizers import Optimizer, get_optimizer

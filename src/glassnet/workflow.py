@@ -19,7 +19,8 @@ from .errors import ConfigError, DataError
 from .modelfile import Model, is_model_file, save_model
 from .network import Network
 from .validation import check_fits
-from .training import Callback, EarlyStopping, History, TargetReached, Trainer
+from .callbacks import Callback, EarlyStopping, History, TargetReached
+from .training import Trainer
 
 
 @dataclass
