@@ -99,27 +99,48 @@ class OutlessNamespace:
 
 
 def row_sum(a):
-    """Σ over each row of a 2-D array, ``(n, k) -> (n, 1)``, as the product a @ 1 (BLAS). numpy's
-    sum(axis=1) over short rows is far slower: 53 µs against 9 µs for 2048 x 10 float32. Other namespaces
-    take the standard call."""
+    """Σ over each row of a 2-D array, ``(n, k) -> (n, 1)``, as the product a @ 1 (BLAS) with a kept vector of
+    ones. numpy's sum(axis=1) over short rows is far slower: 52 µs against 6 µs for 2048 x 10 float32, and
+    2.0 µs against 0.5 µs for 32 x 2. Other namespaces take the standard call."""
     if type(a) is not np.ndarray:
         return namespace_of(a).sum(a, axis=1, keepdims=True)
-    return np.matmul(a, np.ones(a.shape[1], dtype=a.dtype))[:, None]
+    return a.dot(ones(a.shape[1], a.dtype))[:, None]
 
 
 def row_max(a):
-    """The maximum of each row of a 2-D array, ``(n, k) -> (n, 1)``. For many short rows it takes k − 1
-    element-wise maxima of columns: 22 µs against 87 µs for max(axis=1) on 2048 x 10. NaN propagates.
-    Other namespaces take the standard call."""
+    """The maximum of each row of a 2-D array, ``(n, k) -> (n, 1)``. For short rows it takes k − 1
+    element-wise maxima of columns: 17 µs against 87 µs for max(axis=1) on 2048 x 10, 1.3 against 2.7 µs
+    on 32 x 2. NaN propagates. Other namespaces take the standard call."""
     if type(a) is not np.ndarray:
         return namespace_of(a).max(a, axis=1, keepdims=True)
     n, k = a.shape
-    if k == 1 or k > 32 or n < 64:
+    if k == 1 or k > 32 or (n < 64 and k > 3):
         return a.max(axis=1, keepdims=True)
     top = np.maximum(a[:, 0], a[:, 1])
     for column in range(2, k):
         np.maximum(top, a[:, column], out=top)
     return top[:, None]
+
+
+_ONES: dict = {}
+
+
+def ones(n: int, dtype) -> np.ndarray:
+    """A read-only numpy vector of ``n`` ones, kept (the row sums and Σ delta are products with it)."""
+    key = (n, dtype)
+    found = _ONES.get(key)
+    if found is None:
+        if len(_ONES) > 256:  # many shapes seen: start again rather than grow without end
+            _ONES.clear()
+        found = _ONES[key] = np.ones(n, dtype=dtype)
+        found.flags.writeable = False
+    return found
+
+
+def product(xp):
+    """The matrix product to call in namespace ``xp``: numpy's ``dot`` (0.5–1 µs less per call than
+    ``matmul`` on small arrays, the same BLAS call on large ones), else the standard ``matmul``."""
+    return np.dot if xp is np else xp.matmul
 
 
 def namespace_for(device: str) -> types.ModuleType:
@@ -150,6 +171,14 @@ def sum_of_squares(a) -> float:
     """Σ a², over every element (one BLAS dot product on numpy and CuPy)."""
     xp = namespace_of(a)
     return float(xp.vdot(a, a)) if numpy_like(xp) else float(xp.sum(a * a))
+
+
+def sum_of_products(a, b) -> float:
+    """Σ a ⊙ b over every element of two arrays of one shape (one BLAS dot product on numpy and CuPy)."""
+    xp = namespace_of(a)
+    if numpy_like(xp):
+        return float(xp.vdot(a, b)) if a.flags.c_contiguous and b.flags.c_contiguous else float((a * b).sum())
+    return float(xp.sum(a * b))
 
 
 def to_numpy(array) -> np.ndarray:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, Identity, Sigmoid, Softmax
-from .backend import namespace_of, row_max, row_sum, total
+from .backend import namespace_of, row_max, row_sum, sum_of_products, sum_of_squares, total
 from .errors import ConfigError
 from .registry import Registry
 
@@ -87,6 +87,11 @@ class Cost:
         """Per-sample costs of the output layer, weighted sums ``a`` and outputs ``z = f(a)``: ``(n_samples,)``."""
         return self.fused_per_sample(a, y) if self.fuses_with(activation) else self.per_sample(z, y)
 
+    def output_total(self, activation: Activation, a, z, y) -> float:
+        """Σ over samples of :meth:`output_per_sample`, as a Python float (the training step's cost is this
+        over n); matched pairs override it with fewer array passes."""
+        return float(total(self.output_per_sample(activation, a, z, y)))
+
     def output_delta(self, activation: Activation, a, z, y, out=None):
         """The output layer's delta dC/da ``(n_samples, n_outputs)``; written into ``out`` when given."""
         if self.fuses_with(activation):
@@ -135,6 +140,11 @@ class Quadratic(Cost):
         """dC/dŷ = (ŷ − y)/n."""
         return (y_pred - y) / y.shape[0]
 
+    def output_total(self, activation, a, z, y) -> float:
+        # Σ_i ½‖ŷ_i − y_i‖² = ½ ‖ŷ − y‖² over the whole batch: one subtraction and one dot product
+        diff = z - y
+        return 0.5 * sum_of_squares(diff)
+
 
 COSTS.register("mse", Quadratic, alias=True)
 
@@ -174,6 +184,12 @@ class BinaryCrossEntropy(Cost):
         # −[y log σ(a) + (1−y) log(1−σ(a))] = softplus(a) − y·a,  softplus(a) = max(a,0) + log1p(e^−|a|)
         softplus = xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
         return row_sum(softplus - y * a)[:, 0]
+
+    def output_total(self, activation, a, z, y) -> float:
+        if not self.fuses_with(activation) or type(a) is not np.ndarray:
+            return super().output_total(activation, a, z, y)
+        # Σ [softplus(a) − y a] = Σ logaddexp(0, a) − Σ y a: numpy's logaddexp is max(a, 0) + log1p(e^−|a|)
+        return float(np.logaddexp(0.0, a).sum()) - sum_of_products(y, a)
 
     def output_per_sample(self, activation, a, z, y):
         if not isinstance(activation, Softmax):
@@ -252,6 +268,17 @@ class CrossEntropy(Cost):
         log_sum_exp = top + xp.log(row_sum(xp.exp(a - top)))
         # −log softmax(a)_k = LSE(a) − a_k
         return row_sum(y * (log_sum_exp - a))[:, 0]
+
+    def output_total(self, activation, a, z, y) -> float:
+        if not self.fuses_with(activation) or type(a) is not np.ndarray:
+            return super().output_total(activation, a, z, y)
+        # Σ_i Σ_k y_ik (LSE(a_i) − a_ik) = Σ_i (Σ_k y_ik) LSE(a_i) − Σ y a, with LSE(a_i) = m_i + log Σ_k e^(a_ik − m_i)
+        top = row_max(a)
+        shifted = np.subtract(a, top)
+        np.exp(shifted, out=shifted)
+        log_sum_exp = np.log(row_sum(shifted))
+        log_sum_exp += top
+        return sum_of_products(row_sum(y), log_sum_exp) - sum_of_products(y, a)
 
     def fused_delta(self, y_pred, y, out=None):
         # delta_L = (ŷ Σ_k y_k − y)/n, which is (ŷ − y)/n when each row of y sums to 1 (one-hot or soft labels)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, get_activation
-from .backend import engine_namespace, namespace_of, to_numpy
+from .backend import engine_namespace, namespace_of, product, to_numpy
 from .constraints import check
 from .errors import ConfigError, NotFittedError
 from .initializers import get_initializer, initializer_config
-from .params import LayerParameters, ParameterStore
+from .params import LayerParameters, ParameterStore, WorkArrays
 
 
 def _converted(target, value):
@@ -89,17 +89,17 @@ class Dense:
         """Forget the cached values of the last step."""
         self.x = self.a = self.z = self.delta = None
 
-    def _work(self, workspace, name: str, shape: tuple):
-        """A work array from ``workspace`` (None without one: the operation then allocates its result)."""
-        if workspace is None:
-            return None
-        return workspace.array(self, name, shape, self.dtype, namespace_of(self.W))
+    def _work(self, workspace, n_rows: int) -> WorkArrays | None:
+        """The layer's work arrays for batches of ``n_rows`` rows, kept in ``workspace`` (None without one:
+        every operation then allocates its result)."""
+        return None if workspace is None else workspace.bundle(self, n_rows, self._new_work)
 
-    def _ones(self, n: int, workspace):
-        """A vector of n ones (kept in the workspace when there is one)."""
-        if workspace is None:
-            return namespace_of(self.W).ones(n, dtype=self.dtype)
-        return workspace.array(self, "ones", (n,), self.dtype, namespace_of(self.W), fill=1)
+    def _new_work(self, n_rows: int) -> WorkArrays:
+        """a and z ``(n_rows, n_out)``, dC/dx ``(n_rows, n_in)`` and a vector of n_rows ones (for Σ delta)."""
+        xp, shape = namespace_of(self.W), (n_rows, self.n_out)
+        return WorkArrays(a=xp.empty(shape, dtype=self.dtype), z=xp.empty(shape, dtype=self.dtype),
+                          grad_x=xp.empty((n_rows, self.n_in), dtype=self.dtype),
+                          ones=xp.ones(n_rows, dtype=self.dtype))
 
     # ---- forward -----------------------------------------------------------------------------------
     def forward(self, x, workspace=None):
@@ -108,12 +108,11 @@ class Dense:
         With a :class:`~glassnet.params.Workspace` (the training loop) a and z are written into arrays kept
         from the previous step of the same batch size, so a step allocates nothing.
         """
-        xp = namespace_of(x)
-        shape = (x.shape[0], self.n_out)
-        a = xp.matmul(x, self.W, out=self._work(workspace, "a", shape))
+        xp, work = namespace_of(x), self._work(workspace, x.shape[0])
+        a = product(xp)(x, self.W, out=None if work is None else work.a)
         a += self.b  # a = x W + b  (the weighted sum, seed 003's h(x))
         self.x, self.a = x, a
-        self.z = self.activation.forward(a, out=self._work(workspace, "z", shape))
+        self.z = self.activation.forward(a, out=None if work is None else work.z)
         return self.z
 
     def predict(self, x):
@@ -135,20 +134,21 @@ class Dense:
 
     def backward(self, delta, need_input_grad: bool = True, workspace=None):
         """Given this layer's delta dC/da, write grad_W and grad_b and return dC/dx (or None)."""
-        xp = namespace_of(delta)
+        xp, n_rows, work = namespace_of(delta), delta.shape[0], self._work(workspace, delta.shape[0])
         self.delta = delta
-        if delta.shape[0] == 1:
+        if n_rows == 1:
             # one sample: the outer product x.T delta (BLAS's k = 1 matmul path is ~5x slower)
             xp.multiply(self.x.T, delta, out=self.grad_W)
         else:
             # dC/dW_l = z_{l-1}.T @ delta_l   (z_{l-1} is this layer's input x)
-            xp.matmul(self.x.T, delta, out=self.grad_W)
+            product(xp)(self.x.T, delta, out=self.grad_W)
         # dC/db_l = Σ_samples delta_l, as the product 1.T @ delta_l (BLAS: 2x faster than sum(axis=0))
-        xp.matmul(self._ones(delta.shape[0], workspace), delta, out=self.grad_b)
+        ones = xp.ones(n_rows, dtype=self.dtype) if work is None else work.ones
+        product(xp)(ones, delta, out=self.grad_b)
         if not need_input_grad:
             return None
         # dC/dz_{l-1} = delta_l @ W_l.T   (written into a work array when there is a workspace)
-        return xp.matmul(delta, self.W.T, out=self._work(workspace, "grad_x", self.x.shape))
+        return product(xp)(delta, self.W.T, out=None if work is None else work.grad_x)
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from .costs import Cost, default_cost_for, get_cost
 from .document import Document
 from .errors import ConfigError, NotFittedError
 from .layers import Dense
-from .params import ParameterStore, Workspace
+from .params import ParameterStore, WorkArrays, Workspace
 from .validation import as_matrix, as_sample_weight, as_targets
 
 
@@ -251,9 +251,9 @@ class Network:
 
     def _cost_of(self, a, z, y, sample_weight=None) -> float:
         """The cost (without L2) of output weighted sums ``a`` and activations ``z`` against ``y``."""
-        per = self.cost.output_per_sample(self.output_activation, a, z, y)
         if sample_weight is None:
-            return float(total(per) / y.shape[0])
+            return self.cost.output_total(self.output_activation, a, z, y) / y.shape[0]
+        per = self.cost.output_per_sample(self.output_activation, a, z, y)
         return float(total(per * sample_weight) / total(sample_weight))
 
     def penalty(self) -> float:
@@ -279,8 +279,8 @@ class Network:
         scale = None if sample_weight is None else (sample_weight * (y.shape[0] / total(sample_weight)))[:, None]
         # delta_L = dC/da_L: (ŷ − y)/n for a matched pair, otherwise dC/dŷ ⊙ f'(a_L) or the pair's own
         # form in a_L (see costs.py for the derivations)
-        out = None if workspace is None else workspace.array(last, "delta", last.z.shape, self.dtype, self.xp)
-        delta = self.cost.output_delta(last.activation, last.a, last.z, y, out=out)
+        work = None if workspace is None else workspace.bundle(self, y.shape[0], self._new_work)
+        delta = self.cost.output_delta(last.activation, last.a, last.z, y, out=None if work is None else work.delta)
         if scale is not None:
             delta *= scale
         grad_below = last.backward(delta, need_input_grad=deep, workspace=workspace)
@@ -292,8 +292,9 @@ class Network:
             # d/dW of (l2/2)‖W‖² = l2 · W, added to the weights' gradients (one pass over the flat store)
             for group in self.params.groups:
                 if group.decay:
-                    scratch = None if workspace is None else workspace.array(self, "l2", group.values.shape,
-                                                                             self.dtype, self.xp)
+                    scratch = None if work is None else work.l2.get(group.name)
+                    if work is not None and scratch is None:
+                        scratch = work.l2[group.name] = self.xp.empty_like(group.values)
                     axpy(self.l2, group.values, group.grads, scratch)
         if self.l1:
             # d/dW of l1 Σ|W| = l1 · sign(W) (the subgradient 0 at W = 0), on the decayed groups (weights)
@@ -301,6 +302,11 @@ class Network:
                 if group.decay:
                     grads = group.grads
                     grads += self.l1 * self.xp.sign(group.values)
+
+    def _new_work(self, n_rows: int) -> WorkArrays:
+        """The step's own work arrays for batches of ``n_rows``: the output delta, and a scratch array per
+        decayed group for the L2 term (made at first use)."""
+        return WorkArrays(delta=self.xp.empty((n_rows, self.n_outputs), dtype=self.dtype), l2={})
 
     def loss(self, x, y) -> float:
         """The cost C on (x, y), plus the L2 and L1 penalties if set."""
@@ -398,6 +404,13 @@ class Network:
         if self.task == "classification":
             result["accuracy"] = n_correct / x.shape[0]
         return result
+
+    def count_decided(self, outputs, labels) -> int:
+        """How many rows of ``outputs`` decide the class in ``labels`` ``(n_samples,)`` (see :meth:`decide`)."""
+        if type(outputs) is np.ndarray:  # numpy: a comparison or an argmax, and a count
+            decided = outputs[:, 0] > 0.5 if outputs.shape[1] == 1 else outputs.argmax(axis=1)
+            return int(np.count_nonzero(decided == labels))
+        return int((self.decide(outputs) == labels).sum())
 
     def count_correct(self, outputs, y) -> int:
         """How many rows of ``outputs`` decide the same class as targets ``y`` (one-hot or 0/1)."""

@@ -67,6 +67,8 @@ class ParameterStore:
         self.grad_weights = xp.zeros(self.n_weights, dtype=self.dtype)
         self.grad_biases = xp.zeros(self.n_biases, dtype=self.dtype)
         self.layers = self._slice()
+        self._groups = (ParameterGroup("weights", self.weights, self.grad_weights, True),
+                        ParameterGroup("biases", self.biases, self.grad_biases, False))
 
     @classmethod
     def create(cls, shapes: Sequence[tuple[int, int]], dtype, xp=np) -> "ParameterStore":
@@ -95,10 +97,10 @@ class ParameterStore:
         return self.layers[index]
 
     @property
-    def groups(self) -> list[ParameterGroup]:
-        """``[weights, biases]`` with their gradients; weight decay and L2 apply to the weights only."""
-        return [ParameterGroup("weights", self.weights, self.grad_weights, True),
-                ParameterGroup("biases", self.biases, self.grad_biases, False)]
+    def groups(self) -> tuple[ParameterGroup, ...]:
+        """``(weights, biases)`` with their gradients; weight decay and L2 apply to the weights only. Made
+        once (the arrays never change, only their values): every optimizer step reads it."""
+        return self._groups
 
     def zero_grad(self) -> None:
         """Set every gradient to 0."""
@@ -149,6 +151,9 @@ class LayerwiseParameterStore(ParameterStore):
                                        grad_W=zeros((n_in, n_out), dtype=self.dtype),
                                        grad_b=zeros(n_out, dtype=self.dtype))
                        for n_in, n_out in self.shapes]
+        self._groups = tuple(group for index, views in enumerate(self.layers, 1)
+                             for group in (ParameterGroup(f"W_{index}", views.W, views.grad_W, True),
+                                           ParameterGroup(f"b_{index}", views.b, views.grad_b, False)))
 
     @property
     def xp(self):
@@ -179,11 +184,9 @@ class LayerwiseParameterStore(ParameterStore):
         return self._joined("grad_b")
 
     @property
-    def groups(self) -> list[ParameterGroup]:
-        """``[W_1, b_1, W_2, b_2, ...]`` with their gradients; weight decay and L2 apply to the W's."""
-        return [group for index, views in enumerate(self.layers, 1)
-                for group in (ParameterGroup(f"W_{index}", views.W, views.grad_W, True),
-                              ParameterGroup(f"b_{index}", views.b, views.grad_b, False))]
+    def groups(self) -> tuple[ParameterGroup, ...]:
+        """``(W_1, b_1, W_2, b_2, ...)`` with their gradients; weight decay and L2 apply to the W's."""
+        return self._groups
 
     def zero_grad(self) -> None:
         for views in self.layers:
@@ -208,6 +211,19 @@ class LayerwiseParameterStore(ParameterStore):
             views.b[...] = self.namespace.asarray(b, dtype=self.dtype)
 
 
+class WorkArrays:
+    """One owner's work arrays for one batch size, as attributes (``WorkArrays(a=..., z=...)``); see
+    :meth:`Workspace.bundle`."""
+
+    def __init__(self, **arrays):
+        self.__dict__.update(arrays)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        return sum(_nbytes(value) for value in vars(self).values())
+
+
 class Workspace:
     """Work arrays kept between steps, by (owner, name, shape): the first step of a batch size allocates
     them, every later one writes into the same arrays. Values cached in them (a layer's ``a``, ``z``,
@@ -227,6 +243,15 @@ class Workspace:
                 found[...] = fill
         return found
 
+    def bundle(self, owner, n_rows: int, make) -> WorkArrays:
+        """The kept :class:`WorkArrays` of ``owner`` for batches of ``n_rows`` rows, made by ``make(n_rows)``
+        the first time: one lookup per layer and step instead of one per array."""
+        key = (id(owner), n_rows)
+        found = self.arrays.get(key)
+        if found is None:
+            found = self.arrays[key] = make(n_rows)
+        return found
+
     def clear(self) -> None:
         """Drop every work array (they are made again at the next step)."""
         self.arrays.clear()
@@ -235,6 +260,13 @@ class Workspace:
     def nbytes(self) -> int:
         """Bytes held by the work arrays."""
         return sum(int(a.nbytes) for a in self.arrays.values())
+
+
+def _nbytes(value) -> int:
+    """Bytes of an array, or of the arrays of a dict of them (None: 0)."""
+    if value is None:
+        return 0
+    return sum(_nbytes(v) for v in value.values()) if isinstance(value, dict) else int(value.nbytes)
 
 
 def _host(array) -> np.ndarray:

@@ -228,19 +228,25 @@ class Trainer:
 
     def _start_epoch(self) -> None:
         self.epoch += 1
-        self.progress = EpochProgress(rng_state=self.network.rng.bit_generator.state)
+        rng = self.network.rng
+        self.progress = EpochProgress(rng_state=rng.bit_generator.state)
+        if self.shuffle:  # the generator is at the state just recorded: draw the order now
+            self.progress.order = self._draw_order(rng)
         self._call("on_epoch_begin", self.epoch)
+
+    def _draw_order(self, rng):
+        n_samples = self.data.x.shape[0]
+        return block_order(rng, n_samples, self._batch_rows()) if self.shuffle == "blocks" \
+            else rng.permutation(n_samples)
 
     def _order(self):
         """This epoch's row order (None without shuffling), drawn from the generator state the epoch began
-        with, so a resumed epoch redraws exactly the same order."""
+        with, so a resumed epoch (whose order was not kept) redraws exactly the same order."""
         progress = self.progress
         if self.shuffle and progress.order is None:
             rng = self.network.rng
             rng.bit_generator.state = progress.rng_state
-            n_samples = self.data.x.shape[0]
-            progress.order = block_order(rng, n_samples, self._batch_rows()) if self.shuffle == "blocks" \
-                else rng.permutation(n_samples)
+            progress.order = self._draw_order(rng)
         return progress.order if self.shuffle else None
 
     def _run_batches(self, max_steps: int | None) -> int:
@@ -347,10 +353,8 @@ class Trainer:
         if not math.isfinite(loss):
             self._diverged(f"the loss is {loss}")
         correct = 0
-        if network.task == "classification":
-            if labels is None:
-                labels = network.decide(yb)
-            correct = int((network.decide(network.last_outputs) == labels).sum())
+        if self.data is None or self.data.labels is not None:  # classification
+            correct = network.count_decided(network.last_outputs, network.decide(yb) if labels is None else labels)
         self.apply_gradients()
         return loss, correct
 
@@ -388,7 +392,10 @@ class Trainer:
         network = self.network
         if network.l2 or network.l1:  # then grad_W = x.T @ delta + l2 · W + l1 · sign(W)
             return False
-        xp, total = network.xp, _squared_norm(network.xp, grads[1])  # all biases: few numbers, exact
+        xp, limit = network.params.xp, _NO_THRESHOLD if self.explode_threshold is None else self.explode_threshold
+        if len(grads) == 2 and network.params.n_weights <= _EXACT_BELOW:  # few numbers: the exact norm is cheaper
+            return _squared_norm(xp, grads[0]) + _squared_norm(xp, grads[1]) <= limit * limit
+        total = _squared_norm(xp, grads[1])  # all biases: few numbers, exact
         for layer in network.layers:
             if layer.x is None or layer.delta is None:
                 return False  # gradients not from this layer's cached values: measure them exactly
@@ -396,7 +403,6 @@ class Trainer:
                 total += _squared_norm(xp, layer.x) * _squared_norm(xp, layer.delta)
             else:
                 total += _squared_norm(xp, layer.grad_W)
-        limit = _NO_THRESHOLD if self.explode_threshold is None else self.explode_threshold
         return total <= limit * limit  # False for NaN and inf as well
 
     def _global_norm(self, grads) -> float:
@@ -447,6 +453,8 @@ def block_order(rng, n_samples: int, block_rows: int):
 
 # without an explode_threshold the bound still has to prove the gradients finite: anything below this is
 _NO_THRESHOLD = 1e30
+# networks with at most this many weights measure ‖g‖ exactly (two dot products over the flat store)
+_EXACT_BELOW = 16_384
 
 
 def _squared_norm(xp, array, wide: bool = False) -> float:
