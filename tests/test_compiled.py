@@ -227,3 +227,73 @@ def test_an_interruption_stops_at_a_chunk_end_with_the_position_matching_the_wei
     reference = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
     reference.fit(X, y, epochs=2, batch_size=4, learning_rate=0.1)
     np.testing.assert_allclose(flat(net), flat(reference), rtol=0, atol=1e-12)
+
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+XOR_Y = np.array([[0], [1], [1], [0]], float)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_a_tiny_data_set_runs_many_epochs_per_call_with_the_numpy_paths_numbers(shuffle, monkeypatch):
+    """XOR is one batch per epoch: the engine runs up to COMPILED_CHUNK_ROWS rows of epochs per call, each
+    epoch with its own order from the network's generator and its own scheduled rate; weights, history,
+    generator and step count come out as the numpy path's, epoch by epoch."""
+    calls = []
+    original = compiled.CompiledEngine.run_epochs
+
+    def counted(self, *args, **kwargs):
+        calls.append(args[3].shape[0])  # epochs in this call
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(compiled.CompiledEngine, "run_epochs", counted)
+    results = {}
+    for engine in ("numpy", "compiled"):
+        net = gn.Network([2, 3, 1], activation="tanh", output="sigmoid", seed=3)
+        trainer = Trainer(net, "momentum", learning_rate=0.5, batch_size=4, shuffle=shuffle,
+                          schedule={"name": "exponential", "gamma": 0.999}, engine=engine)
+        history = trainer.fit(XOR_X, XOR_Y, epochs=2500)
+        results[engine] = (flat(net), history, net.rng.bit_generator.state, trainer.optimizer.t, trainer.epoch)
+    (w_numpy, h_numpy, rng_numpy, t_numpy, e_numpy), (w_comp, h_comp, rng_comp, t_comp, e_comp) = \
+        results["numpy"], results["compiled"]
+    assert calls == [2048, 452]  # 8192 rows per call / 4 rows per epoch; then the rest
+    np.testing.assert_allclose(w_comp, w_numpy, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(h_comp.loss, h_numpy.loss, rtol=1e-12, atol=1e-15)
+    assert h_comp.accuracy == h_numpy.accuracy and h_comp.epochs == h_numpy.epochs == list(range(1, 2501))
+    np.testing.assert_allclose(h_comp.learning_rate, [0.5 * 0.999 ** e for e in range(2500)], rtol=1e-12)
+    assert rng_comp == rng_numpy and t_comp == t_numpy == 2500 and e_comp == e_numpy == 2500
+    assert h_numpy.loss[-1] < 0.05  # it learned XOR (so the comparison is of a real run)
+
+
+@pytest.mark.filterwarnings("ignore::glassnet.errors.TrainingWarning")
+def test_many_epochs_per_call_stop_where_the_numpy_path_diverges():
+    """A batch that needs the numpy path's checks in the middle of a many-epoch call: the epochs before it
+    count, its own epoch goes on one batch at a time, and the error is the numpy path's."""
+    errors = {}
+    for engine in ("numpy", "compiled"):
+        net = gn.Network([2, 3, 1], activation="identity", seed=0)
+        with pytest.raises(TrainingDivergedError) as caught, np.errstate(over="ignore", invalid="ignore"):
+            net.fit(XOR_X * 3, XOR_Y, epochs=500, batch_size=4, learning_rate=1.5, engine=engine)
+        errors[engine] = (caught.value.epoch, caught.value.batch, flat(net), net.rng.bit_generator.state)
+    assert 1 < errors["numpy"][0] < 500, "the run must diverge inside the chunk"
+    assert errors["compiled"][:2] == errors["numpy"][:2]
+    np.testing.assert_allclose(errors["compiled"][2], errors["numpy"][2], rtol=1e-12)
+    assert errors["compiled"][3] == errors["numpy"][3]
+
+
+def test_an_interruption_during_many_epochs_ends_at_an_epoch_boundary():
+    """A signal handler's request is honoured after the call: the run stops between epochs, and going on
+    gives the uninterrupted run's weights."""
+    from glassnet.errors import TrainingInterrupted
+
+    net = gn.Network([2, 3, 1], activation="tanh", output="sigmoid", seed=0)
+    trainer = Trainer(net, "sgd", learning_rate=0.5, batch_size=4, engine="compiled")
+    trainer.begin(XOR_X, XOR_Y)
+    trainer.request_interrupt()
+    with pytest.raises(TrainingInterrupted) as caught:
+        trainer.train(max_epochs=300)
+    assert caught.value.epoch == trainer.epochs_completed == 300 and trainer.progress is None
+    trainer.interrupt_requested = False
+    trainer.train(max_epochs=200)
+    reference = gn.Network([2, 3, 1], activation="tanh", output="sigmoid", seed=0)
+    reference.fit(XOR_X, XOR_Y, epochs=500, batch_size=4, learning_rate=0.5)
+    np.testing.assert_allclose(flat(net), flat(reference), rtol=0, atol=1e-12)

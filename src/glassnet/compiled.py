@@ -134,6 +134,32 @@ class CompiledEngine:
         self.optimizer_cache = (states, (code, hyper, pairs))
         return self.optimizer_cache[1]
 
+    def _arguments(self, batch_size: int) -> tuple:
+        """The parameters, optimizer state and work arrays every kernel call takes, in its order."""
+        network = self.network
+        weights, biases = network.params.groups
+        self._workspace(batch_size, weights.values.dtype)
+        code, hyper, (state_w, state_b) = self._optimizer_arrays([weights, biases])
+        return ((weights.values, biases.values, weights.grads, biases.grads, self.sizes, self.codes, self.alphas,
+                 self.cost_code, self.fused, float(network.l2), self.tiny, code, hyper, self.optimizer.t),
+                (state_w, state_b), (*self.work, self.x_rows, self.y_rows, self.label_rows))
+
+    def run_epochs(self, x, y, labels, orders, batch_size: int, learning_rates, explode_threshold: float | None):
+        """Run whole epochs, epoch e on the rows in ``orders[e]`` at ``learning_rates[e]`` (arrays of one row
+        per epoch). Returns (losses, corrects, epochs_done, batches_done, needs_check): per-batch losses and
+        correct counts ``(n_epochs, n_batches)``, how many epochs ended, how many batches of the next one ran,
+        and whether its next batch must go through the numpy path."""
+        n_batches = -(-x.shape[0] // batch_size)
+        head, states, work = self._arguments(batch_size)
+        limit = _NO_THRESHOLD if explode_threshold is None else explode_threshold
+        losses = np.zeros((orders.shape[0], n_batches))
+        corrects = np.zeros((orders.shape[0], n_batches), dtype=np.int64)
+        epochs, batches, status = self.kernels.run_epochs(
+            x, y, self.no_labels if labels is None else labels, orders, batch_size, n_batches, *head,
+            learning_rates, *states, float(limit) ** 2, *work, losses, corrects)
+        self.optimizer.t += epochs * n_batches + batches
+        return losses, corrects, epochs, batches, status == self.kernels.NEEDS_CHECK
+
     def run(self, x, y, labels, order, batch_size: int, first_batch: int, n_batches: int, learning_rate: float,
             explode_threshold: float | None):
         """Run batches ``first_batch`` .. ``first_batch + n_batches − 1`` (0-based) of an epoch whose rows

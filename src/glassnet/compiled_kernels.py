@@ -324,3 +324,23 @@ def run_steps(x, y, labels, order, batch_size, first_batch, n_batches, weights, 
         update(optimizer, hyper, t, learning_rate, weights, grad_w, state_w[0], state_w[1], True)
         update(optimizer, hyper, t, learning_rate, biases, grad_b, state_b[0], state_b[1], False)
     return n_batches, FINISHED
+
+
+@jit
+def run_epochs(x, y, labels, orders, batch_size, n_batches, weights, biases, grad_w, grad_b, sizes, codes, alphas,
+               cost, fused, l2, tiny, optimizer, hyper, t, learning_rates, state_w, state_b, bound_limit, A, Z, D,
+               xb, yb, lb, losses, corrects):
+    """Whole epochs in one call (data sets of a few batches, where returning to Python each epoch would cost
+    more than the epoch): epoch e takes its rows in ``orders[e]`` at ``learning_rates[e]`` and writes its
+    batches' losses and correct counts into row e of ``losses`` and ``corrects``. Returns (epochs done,
+    batches done in the next one, FINISHED or NEEDS_CHECK); a batch that needs the numpy path's checks
+    stops the run before its update, as in :func:`run_steps`."""
+    for epoch in range(orders.shape[0]):
+        done, status = run_steps(x, y, labels, orders[epoch], batch_size, 0, n_batches, weights, biases, grad_w,
+                                 grad_b, sizes, codes, alphas, cost, fused, l2, tiny, optimizer, hyper, t,
+                                 learning_rates[epoch], state_w, state_b, bound_limit, A, Z, D, xb, yb, lb,
+                                 losses[epoch], corrects[epoch])
+        t += done
+        if status == NEEDS_CHECK:
+            return epoch, done, status
+    return orders.shape[0], 0, FINISHED

@@ -175,6 +175,11 @@ class Trainer:
         ended, steps = [], 0
         try:
             while not self.stop_training and (max_epochs is None or len(ended) < max_epochs):
+                if self.progress is None and max_steps is None:
+                    several = self._run_compiled_epochs(max_epochs - len(ended))
+                    ended += several
+                    if several or self.progress is not None:
+                        continue
                 if self.progress is None:
                     self._start_epoch()
                 steps += self._run_batches(None if max_steps is None else max_steps - steps)
@@ -328,6 +333,49 @@ class Trainer:
             if needs_check:
                 break
         return ran
+
+    def _run_compiled_epochs(self, epochs_left: int) -> list[dict]:
+        """Several whole epochs in one compiled call, for data sets so small that an epoch costs less than a
+        return to Python (XOR: one batch per epoch). Only without callbacks and validation data, since nothing
+        may need to see the network between epochs; the epochs draw their orders from the network's generator
+        exactly as one by one. Returns the logs of the epochs that ended ([] where this does not apply); a
+        batch that needs the numpy path's checks leaves its epoch in progress, to go on one batch at a time."""
+        data = self.data
+        n_samples = data.x.shape[0]
+        n_epochs = min(epochs_left, COMPILED_CHUNK_ROWS // n_samples)
+        if n_epochs < 2 or self.callbacks or data.validation is not None or data.sample_weight is not None:
+            return []
+        engine = self._compiled_engine()
+        if engine is None:
+            return []
+        rng, batch_rows = self.network.rng, self._batch_rows()
+        states, orders = [], []
+        for _ in range(n_epochs):
+            states.append(rng.bit_generator.state)
+            orders.append(self._draw_order(rng) if self.shuffle else np.arange(n_samples))
+        rates = [self.schedule(self.learning_rate, self.epoch + index) for index in range(n_epochs)]
+        losses, corrects, epochs, batches, _ = engine.run_epochs(data.x, data.y, data.labels, np.stack(orders),
+                                                                 batch_rows, np.array(rates), self.explode_threshold)
+        rows = np.minimum(batch_rows, n_samples - batch_rows * np.arange(losses.shape[1])).astype(float)
+        ended = []
+        for index in range(epochs):
+            self.epoch += 1
+            logs = {"epoch": self.epoch, "loss": float(losses[index] @ rows) / n_samples, "learning_rate": rates[index]}
+            if data.labels is not None:
+                logs["accuracy"] = int(corrects[index].sum()) / n_samples
+            self.history.record(logs)
+            ended.append(logs)
+        if epochs < n_epochs:  # stopped before a batch the numpy path must check: that epoch goes on from there
+            self.epoch += 1
+            self.progress = EpochProgress(states[epochs], batches + 1, float(losses[epochs, :batches] @ rows[:batches]),
+                                          float(rows[:batches].sum()), int(corrects[epochs, :batches].sum()),
+                                          orders[epochs] if self.shuffle else None)
+            if epochs + 1 < n_epochs:
+                rng.bit_generator.state = states[epochs + 1]  # as if only this epoch's order had been drawn
+        if self.interrupt_requested:
+            raise TrainingInterrupted(f"training interrupted after epoch {self.epochs_completed}",
+                                      epoch=self.epoch, batch=0 if self.progress is None else batches)
+        return ended
 
     def _end_epoch(self) -> dict:
         progress, network = self.progress, self.network
