@@ -86,7 +86,15 @@ def matmul_rates(n: int = 2048, repeats: int = 3) -> dict:
     for name, product in products.items():
         product()
         rates[name] = 2 * n ** 3 / min(_timed(product) for _ in range(repeats))
+        cpu, wall = time.process_time(), time.perf_counter()
+        product()
+        CORES_USED.setdefault(name, []).append((time.process_time() - cpu) / (time.perf_counter() - wall))
     return rates
+
+
+# {library: [CPU seconds / wall seconds of one n=2048 matmul, per round]}: how many cores each one really used
+# (XLA ignores its thread flags and runs on every core it may use: only the CPU affinity bounds it)
+CORES_USED: dict = {}
 
 
 def _timed(function) -> float:
@@ -323,6 +331,7 @@ def machine() -> dict:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "avx2": "avx2" in flags, "avx512f": "avx512f" in flags,
             "python": platform.python_version(), "numpy": np.__version__,
+            "cpus this process may use": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
             "XLA_FLAGS": os.environ.get("XLA_FLAGS", "(unset)")}
 
@@ -359,8 +368,13 @@ def warm_up(systems: dict, X, y) -> dict:
 
 
 def limit_threads(n: int) -> None:
-    """The same thread count for every library: numpy's and scipy's BLAS and OpenMP (threadpoolctl, for the
-    rest of the process), PyTorch, and XLA (its flags are read when jax is first imported, which is later)."""
+    """The same cores and thread count for every library: the process may run on its first n CPUs only
+    (os.sched_setaffinity: XLA's thread pool ignored the flags below and ran a matmul on 2 cores, 165 against
+    numpy's 93 GFLOP/s on this 2-core machine, until the affinity bounded it), and numpy's and scipy's BLAS
+    and OpenMP (threadpoolctl, for the rest of the process), PyTorch and XLA are told n threads (XLA's flags are
+    read when jax is first imported, which is later)."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:n])
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --xla_cpu_multi_thread_eigen={n > 1} "
                                f"intra_op_parallelism_threads={n}").strip()
     import scipy.linalg  # noqa: F401  (loads scipy's BLAS now, so the limit below covers it too)
@@ -410,6 +424,7 @@ def main() -> None:
     report = {"machine": machine(), "blas": blas_in_use(), "versions": versions,
               "matmul_gflops": {name: float(np.median([r[name] for r in rates if name in r])) / 1e9
                                 for name in libraries},
+              "matmul_cores_used": {name: float(np.median(used)) for name, used in CORES_USED.items()},
               "step_flops_per_sample": step_flops(), "repeats": args.repeats, "rows": rows}
     write(report, args.out)
 
@@ -453,8 +468,11 @@ def header(report: dict) -> list[str]:
                      f"{b.get('architecture')}, {b.get('num_threads')} threads" for b in report["blas"])
     rates = ", ".join(f"{name} {rate:.0f}" for name, rate in report["matmul_gflops"].items())
     best = max(report["matmul_gflops"].values())
+    cores = ", ".join(f"{name} {used:.2f}" for name, used in report.get("matmul_cores_used", {}).items())
     return [f"Machine: {m['cpu']}, {m['cores']} cores, AVX2 {m['avx2']}, AVX-512 {m['avx512f']}; "
             f"Python {m['python']}, numpy {m['numpy']}",
+            f"CPUs this process may use (affinity): {m.get('cpus this process may use')}; cores each library's "
+            f"n=2048 matmul used (CPU time / wall time): {cores}",
             f"OPENBLAS_CORETYPE: {m['OPENBLAS_CORETYPE']}; XLA_FLAGS: {m['XLA_FLAGS']}",
             f"BLAS in use (threadpoolctl): {blas}",
             "Peers: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),

@@ -58,7 +58,8 @@ def flat(net):
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("pair", PAIRS, ids="-".join)
 def test_an_epoch_gives_the_numpy_paths_weights(dtype, optimizer, pair):
-    for batch_size, l2 in ((8, 0.0), (1, 0.01)):  # a BLAS product and the outer product; with and without L2
+    # a BLAS product; the outer product with L2; one row without L2 (SGD: the outer product applied to W directly)
+    for batch_size, l2 in ((8, 0.0), (1, 0.01), (1, 0.0)):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # the compiled engine must really run: no fallback warning
             fast, fast_history = trained("compiled", dtype, optimizer, pair, batch_size, l2)

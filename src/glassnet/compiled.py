@@ -11,6 +11,11 @@ when the compiled engine was asked for): sample weights, ``clip_norm``, ``clip_v
 subclassed layers, activations, costs or optimizers. A batch whose loss is not finite or whose gradients
 look too large is handed back before its update, and the numpy path re-runs it with its usual checks.
 
+Two shortcuts, same arithmetic: plain SGD on batches of one row applies each outer product x_i delta_j to
+the weights as it forms it (the weights' gradient is not stored: after such a run the store's
+``grad_weights`` are those of an earlier step), and data sets of a few batches run many epochs per call
+(see ``Trainer``).
+
 numba is imported only when the engine is first used; compiled kernels are cached on disk (``cache=True``),
 so only the first run on a machine pays the compilation (seconds per dtype).
 """

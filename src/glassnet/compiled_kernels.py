@@ -254,6 +254,50 @@ def backward(xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
 
 
 @jit
+def deltas_of_one_row(xb, weights, sizes, codes, alphas, A, Z, D, grad_b):
+    """For a batch of one row: every layer's delta (from the output delta already in D's last layer down) and
+    dC/db = delta, without forming dC/dW = x.T delta. Returns ‖dC/dW‖² + ‖dC/db‖², exact here: for one row
+    ‖x.T delta‖ = ‖x‖ ‖delta‖. :func:`sgd_outer_update` then applies the outer products to W directly."""
+    n_layers = sizes.shape[0] - 1
+    w_end, b_end, norm = weights.shape[0], grad_b.shape[0], 0.0
+    for l in range(n_layers - 1, -1, -1):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        w_at, b_at = w_end - n_in * n_out, b_end - n_out
+        delta = layer_views(D, sizes, 1, l)
+        x = xb if l == 0 else layer_views(Z, sizes, 1, l - 1)
+        for j in range(n_out):
+            grad_b[b_at + j] = delta[0, j]
+        norm += (squared(x) + 1.0) * squared(delta)
+        if l > 0:  # dC/dz_{l-1} = delta_l @ W_l.T, before W_l changes
+            below = layer_views(D, sizes, 1, l - 1)
+            np.dot(delta, weights[w_at:w_end].reshape((n_in, n_out)).T, below)
+            times_derivative(codes[l - 1], alphas[l - 1], layer_views(A, sizes, 1, l - 1),
+                             layer_views(Z, sizes, 1, l - 1), below)
+        w_end, b_end = w_at, b_at
+    return norm
+
+
+@jit
+def sgd_outer_update(xb, weights, sizes, Z, D, learning_rate):
+    """Plain SGD on the weights for a batch of one row: W_l −= lr · (x_l ⊗ delta_l), entry by entry as the
+    numpy path's g = x_i delta_j, then w += (−lr) g, in one pass over W (the gradient is never stored:
+    one read and one write of each weight instead of three reads and two writes)."""
+    step = np.empty(1, weights.dtype)
+    step[0] = -learning_rate
+    w_at = 0
+    for l in range(sizes.shape[0] - 1):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        W = weights[w_at:w_at + n_in * n_out].reshape((n_in, n_out))
+        delta = layer_views(D, sizes, 1, l)
+        x = xb if l == 0 else layer_views(Z, sizes, 1, l - 1)
+        for i in range(n_in):
+            x_i = x[0, i]
+            for j in range(n_out):
+                W[i, j] += step[0] * (x_i * delta[0, j])
+        w_at += n_in * n_out
+
+
+@jit
 def update(optimizer, hyper, t, learning_rate, param, grad, first, second, decays):
     """One optimizer step on a flat array, in place (see optimizers.py for each rule); one loop per rule.
     hyper = (momentum or beta_1, beta_2, epsilon, weight_decay); first/second: velocity, or m and v."""
@@ -313,15 +357,23 @@ def run_steps(x, y, labels, order, batch_size, first_batch, n_batches, weights, 
             loss += 0.5 * l2 * squared(weights)
         if not math.isfinite(loss):
             return done, NEEDS_CHECK
-        bound = backward(xv, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2)
-        if not bound <= bound_limit:
-            exact = squared(grad_w) + squared(grad_b)
-            if not exact <= bound_limit:
-                return done, NEEDS_CHECK
+        # plain SGD on one row: the weights take the outer products directly (dC/dW is not stored)
+        outer = optimizer == SGD and l2 == 0.0 and n_rows == 1
+        if outer:
+            outer = deltas_of_one_row(xv, weights, sizes, codes, alphas, A, Z, D, grad_b) <= bound_limit
+        if not outer:
+            bound = backward(xv, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2)
+            if not bound <= bound_limit:
+                exact = squared(grad_w) + squared(grad_b)
+                if not exact <= bound_limit:
+                    return done, NEEDS_CHECK
         losses[done] = loss
         corrects[done] = n_correct(out, lv)
         t += 1
-        update(optimizer, hyper, t, learning_rate, weights, grad_w, state_w[0], state_w[1], True)
+        if outer:
+            sgd_outer_update(xv, weights, sizes, Z, D, learning_rate)
+        else:
+            update(optimizer, hyper, t, learning_rate, weights, grad_w, state_w[0], state_w[1], True)
         update(optimizer, hyper, t, learning_rate, biases, grad_b, state_b[0], state_b[1], False)
     return n_batches, FINISHED
 
