@@ -114,6 +114,8 @@ def row_max(a):
     if type(a) is not np.ndarray:
         return namespace_of(a).max(a, axis=1, keepdims=True)
     n, k = a.shape
+    if n == 1:  # one row (a prediction of one sample): the whole-array maximum, 1 µs less
+        return a.max(keepdims=True)
     if k == 1 or k > 32 or (n < 64 and k > 3):
         return a.max(axis=1, keepdims=True)
     top = np.maximum(a[:, 0], a[:, 1])
@@ -125,14 +127,15 @@ def row_max(a):
 _ONES: dict = {}
 
 
-def ones(n: int, dtype) -> np.ndarray:
-    """A read-only numpy vector of ``n`` ones, kept (the row sums and Σ delta are products with it)."""
-    key = (n, dtype)
+def ones(n: int, dtype, value: float = 1) -> np.ndarray:
+    """A read-only numpy vector of ``n`` ones (or of ``value``), kept: the row sums and Σ delta are products
+    with it, ReLU takes the maximum against a row of zeros."""
+    key = (n, dtype, value)
     found = _ONES.get(key)
     if found is None:
         if len(_ONES) > 256:  # many shapes seen: start again rather than grow without end
             _ONES.clear()
-        found = _ONES[key] = np.ones(n, dtype=dtype)
+        found = _ONES[key] = np.full(n, value, dtype=dtype)
         found.flags.writeable = False
     return found
 

@@ -368,7 +368,7 @@ class Network:
 
     def _chunk_rows(self) -> int:
         """Rows per chunk when predicting: about 16 M values in the widest layer (64 MB in float32)."""
-        return max(1024, 2 ** 24 // max(self.sizes))
+        return max(1024, 2 ** 24 // max(self.params.widest, 1))
 
     def _predict_chunk(self, x):
         for layer in self.layers:
@@ -381,6 +381,8 @@ class Network:
         if not checked:
             x = self.check_x(x)
         n, step = x.shape[0], self._chunk_rows()
+        if n <= step:  # one chunk (every small input): straight through
+            return self._predict_chunk(x)
         # slice bounds inside the array and both axes named: the array API standard asks for both
         outputs = [self._predict_chunk(x[start:min(start + step, n), :]) for start in range(0, n, step)]
         return outputs[0] if len(outputs) == 1 else self.xp.concatenate(outputs)

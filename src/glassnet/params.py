@@ -62,6 +62,7 @@ class ParameterStore:
         self.dtype = np.dtype(dtype)
         self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
         self.n_biases = sum(n_out for _, n_out in self.shapes)
+        self.widest = max(max(shape) for shape in self.shapes) if self.shapes else 0  # the widest layer's width
         self.weights = xp.zeros(self.n_weights, dtype=self.dtype)
         self.biases = xp.zeros(self.n_biases, dtype=self.dtype)
         self.grad_weights = xp.zeros(self.n_weights, dtype=self.dtype)
@@ -145,6 +146,7 @@ class LayerwiseParameterStore(ParameterStore):
         self.dtype = np.dtype(dtype)
         self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
         self.n_biases = sum(n_out for _, n_out in self.shapes)
+        self.widest = max(max(shape) for shape in self.shapes) if self.shapes else 0
         self.namespace = engine_namespace(xp)
         zeros = self.namespace.zeros
         self.layers = [LayerParameters(W=zeros((n_in, n_out), dtype=self.dtype), b=zeros(n_out, dtype=self.dtype),
