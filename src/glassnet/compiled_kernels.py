@@ -231,11 +231,11 @@ def backward(xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
                     gW[i, j] = x[0, i] * delta[0, j]
         else:
             np.dot(x.T, delta, gW)
-        for j in range(n_out):
-            total = 0.0
-            for i in range(n_rows):
-                total += delta[i, j]
-            grad_b[b_at + j] = total
+        for j in range(n_out):  # Σ over the rows, row by row (sequential reads of delta)
+            grad_b[b_at + j] = 0.0
+        for i in range(n_rows):
+            for j in range(n_out):
+                grad_b[b_at + j] += delta[i, j]
         if l2 != 0.0:
             for k in range(w_at, w_end):
                 grad_w[k] += l2 * weights[k]
@@ -305,8 +305,9 @@ def update(optimizer, hyper, t, learning_rate, param, grad, first, second, decay
     scalar[0], scalar[1] = -learning_rate, hyper[0]
     n = param.shape[0]
     if optimizer == SGD:  # w −= lr g
+        step = scalar[0]  # a local, so the loop vectorizes
         for k in range(n):
-            param[k] += scalar[0] * grad[k]
+            param[k] += step * grad[k]
     elif optimizer == MOMENTUM:  # v = μ v − lr g;  w += v
         for k in range(n):
             first[k] = first[k] * scalar[1] + scalar[0] * grad[k]
