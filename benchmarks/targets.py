@@ -34,7 +34,8 @@ def section(path: str) -> list[str]:
         report = json.load(handle)
     machine = report["machine"]
     rows = {row["batch_size"]: row for row in report["rows"]}
-    lines = [f"### {os.path.basename(path)}: OPENBLAS_CORETYPE {machine['OPENBLAS_CORETYPE']}", "",
+    lines = [f"### {os.path.basename(path)}: OPENBLAS_CORETYPE {machine['OPENBLAS_CORETYPE']}, "
+             f"CPUs the process could use: {machine.get('cpus this process may use', '(not recorded)')}", "",
              "BLAS: " + "; ".join(f"{b.get('internal_api')} {b.get('version')} kernels {b.get('architecture')}, "
                                   f"{b.get('num_threads')} threads" for b in report["blas"]
                                   if b.get("internal_api") != "openmp"), "",

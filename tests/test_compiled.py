@@ -298,3 +298,24 @@ def test_an_interruption_during_many_epochs_ends_at_an_epoch_boundary():
     reference = gn.Network([2, 3, 1], activation="tanh", output="sigmoid", seed=0)
     reference.fit(XOR_X, XOR_Y, epochs=500, batch_size=4, learning_rate=0.5)
     np.testing.assert_allclose(flat(net), flat(reference), rtol=0, atol=1e-12)
+
+
+def test_auto_compiles_where_python_takes_the_time(monkeypatch):
+    """"auto" takes the compiled engine for small networks and one-row batches, numpy for wide networks at
+    larger batches (where numba's BLAS calls are no faster, and slower on two threads)."""
+    chosen = []
+    original = compiled.choose
+
+    def recording(engine, network, optimizer, batch_rows=None, **options):
+        result = original(engine, network, optimizer, batch_rows=batch_rows, **options)
+        chosen.append((network.params.n_weights, batch_rows, result is not None))
+        return result
+
+    monkeypatch.setattr(compiled, "choose", recording)
+    X, y = problem("softmax", n=40)
+    wide = np.hstack([X] * 1100)  # 4,400 inputs x 5 units = 22,000 weights: above the limit
+    for x, batch_size in ((X, 8), (wide, 8), (wide, 1)):
+        net = gn.Network([x.shape[1], 5, 3], activation="relu", output="softmax", seed=0)
+        net.fit(x, y, epochs=1, batch_size=batch_size, learning_rate=0.01, engine="auto")
+    assert [c[2] for c in chosen] == [True, False, True]
+    assert compiled.AUTO_MAX_WEIGHTS < chosen[1][0]

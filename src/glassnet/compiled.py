@@ -74,10 +74,23 @@ def unsupported(network, optimizer, sample_weight=None, clip_norm=None, clip_val
     return None
 
 
-def choose(engine: str, network, optimizer, **options):
+#: "auto" takes the compiled engine for networks of at most this many weights (or batches of one row)
+AUTO_MAX_WEIGHTS = 16_384
+
+
+def worth_compiling(network, batch_rows: int | None) -> bool:
+    """Whether "auto" picks the compiled engine: where Python's per-step work, not the matrix products, takes
+    the time. Measured here (benchmarks/results): 2-16-16-2 at batch 32 trains 8x faster compiled, and
+    784-256-128-10 at batch 1 5x; at batch 10-2048 that network runs 0.98-1.08x the numpy path on one CPU
+    and 0.5-0.7x on two (numba's BLAS calls gain nothing from a second thread there), so "auto" keeps numpy."""
+    return network.params.n_weights <= AUTO_MAX_WEIGHTS or batch_rows == 1
+
+
+def choose(engine: str, network, optimizer, batch_rows: int | None = None, **options):
     """A :class:`CompiledEngine` when ``engine`` ("auto", "numpy", "compiled") asks for one and it can run,
-    else None (the numpy path). Asked for explicitly ("compiled") and unable, it says why in a warning."""
-    if engine == "numpy":
+    else None (the numpy path). Asked for explicitly ("compiled") and unable, it says why in a warning;
+    "auto" also keeps numpy where compiling would not pay (see :func:`worth_compiling`)."""
+    if engine == "numpy" or (engine == "auto" and not worth_compiling(network, batch_rows)):
         return None
     kernels = load_kernels()
     reason = "numba is not installed (pip install 'glassnet[fast]')" if kernels is None else \

@@ -59,7 +59,8 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
         Continue the run saved in ``checkpoint`` (its weights, optimizer state, RNG and position).
     engine : {"numpy", "compiled", "auto"}
         "numpy" (the reference), "compiled" (glassnet.compiled, needs numba: warns and uses numpy when it
-        cannot run this training) or "auto" (compiled when it can, numpy otherwise, quietly).
+        cannot run this training) or "auto" (compiled when it can and it pays: networks of at most 16,384
+        weights or batches of one row; numpy otherwise, quietly; see ``glassnet.compiled.worth_compiling``).
     """
     extra = list(callbacks)
     if early_stopping is not None:

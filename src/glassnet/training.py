@@ -301,10 +301,11 @@ class Trainer:
             return None
         data = self.data
         key = (self.engine, id(self.network), id(self.optimizer), data.sample_weight is None, self.clip_norm,
-               self.clip_value)
+               self.clip_value, self._batch_rows())
         if self._compiled is None or self._compiled[0] != key:
-            engine = compiled.choose(self.engine, self.network, self.optimizer, sample_weight=data.sample_weight,
-                                     clip_norm=self.clip_norm, clip_value=self.clip_value)
+            engine = compiled.choose(self.engine, self.network, self.optimizer, batch_rows=self._batch_rows(),
+                                     sample_weight=data.sample_weight, clip_norm=self.clip_norm,
+                                     clip_value=self.clip_value)
             self._compiled = (key, engine)
         return self._compiled[1]
 
