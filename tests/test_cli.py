@@ -250,3 +250,32 @@ def test_data_beyond_float32_is_named_at_train_and_predict(tmp_path, trained):
     predict = glassnet("predict", str(folder / "digits.npz"), str(tmp_path / "huge.npy"), check=False)
     assert predict.returncode != 0 and "too large for float32" in predict.stderr and "(1, 5)" in predict.stderr
     assert "NaN" not in predict.stderr and "before training" not in predict.stderr
+
+
+def test_engine_option_trains_the_same_numbers_compiled(tmp_path):
+    """--engine compiled gives the numpy path's metrics (to float32 rounding)."""
+    runs = {}
+    for engine in ("numpy", "compiled"):
+        runs[engine] = json.loads(glassnet("train", "--dataset", "moons", "--layers", "16,16", "--epochs", "20",
+                                           "--engine", engine, "--quiet", "--json", "--out", f"{engine}.npz",
+                                           cwd=tmp_path).stdout)
+    for split in ("train", "validation", "test"):
+        for metric in ("loss", "accuracy"):
+            assert runs["compiled"]["metrics"][split][metric] == pytest.approx(
+                runs["numpy"]["metrics"][split][metric], rel=1e-4, abs=1e-6)
+
+
+def test_engine_compiled_without_numba_is_one_line_note(tmp_path):
+    """Without numba the run goes on with numpy and says so in one plain line."""
+    hidden = tmp_path / "hide"
+    (hidden / "numba").mkdir(parents=True)
+    (hidden / "numba" / "__init__.py").write_text("raise ImportError('numba hidden by the test')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(hidden)] + sys.path))
+    result = subprocess.run([sys.executable, "-m", "glassnet", "train", "--dataset", "xor", "--layers", "3",
+                             "--epochs", "2", "--engine", "compiled", "--quiet", "--json"], capture_output=True,
+                            text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if "numpy engine" in line]
+    assert notes == ["glassnet train: note: training with the numpy engine: numba is not installed "
+                     "(pip install 'glassnet[fast]')"], result.stderr
+    assert json.loads(result.stdout)["epochs_run"] == 2

@@ -108,10 +108,15 @@ class Trainer:
         self.workspace = Workspace()  # the step's work arrays, kept between steps
         self.data: TrainingData | None = None
         self.start_loss = math.nan  # the loss at begin(), on a sample (see sample_loss)
+        self.use_engine(engine)
+        self._compiled, self._arange = None, None
+
+    def use_engine(self, engine: str) -> None:
+        """Train from now on with ``engine``: "numpy" (the reference), "compiled" or "auto" (see
+        :mod:`glassnet.compiled`); the numbers are the same to rounding, only the speed differs."""
         if engine not in compiled.ENGINES:
             raise ConfigError(f"engine must be one of {', '.join(compiled.ENGINES)}; got {engine!r}")
-        self.engine = engine  # "numpy" (the reference), "compiled" or "auto": see glassnet.compiled
-        self._compiled, self._arange = None, None
+        self.engine = engine
 
     def stop(self, reason: str) -> None:
         """Stop after the current epoch, recording ``reason`` in the history."""

@@ -6,6 +6,7 @@ the 1,797 scikit-learn digits resized to 25x25 pixels, and reach about 95-96 % t
 from __future__ import annotations
 
 from ..activations import ACTIVATIONS
+from ..compiled import ENGINES
 from ..costs import COSTS
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
@@ -46,6 +47,10 @@ def add_arguments(p) -> None:
                    help="float32 (default here, for speed) or float64 (the default of Network() in Python)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
     p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
+    p.add_argument("--engine", default="numpy", choices=ENGINES,
+                   help="numpy (the reference, default); compiled: numba's machine code (pip install "
+                        "'glassnet[fast]'; the first run on a machine compiles for about 30 s); auto: compiled where "
+                        "it pays (networks of at most 16,384 weights, or batch size 1)")
     p.add_argument("--test-fraction", type=fraction,
                    help="share of rows held out for the test (default 0.2; 0 for the 4-row xor, and, or)")
     p.add_argument("--validation-fraction", type=fraction,
@@ -152,16 +157,30 @@ def _train(args):
     try:
         with limit_threads(args.threads), warnings.catch_warnings():
             warnings.simplefilter("ignore", TrainingWarning)  # printed by _report, one plain line each
+            warnings.showwarning = _one_line(warnings.showwarning)
             if args.resume:
                 return resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True, out=args.out,
-                              overrides=given)
+                              overrides=given, engine=args.engine)
             return train(TrainSettings(**given), callbacks, checkpoint, args.checkpoint_every, handle_signals=True,
-                         out=args.out)
+                         out=args.out, engine=args.engine)
     except TrainingInterrupted as stop:
         print(f"\nglassnet train: interrupted after epoch {stop.epoch}, batch {stop.batch}; the run is saved in "
               f"{checkpoint}.\nResume it with:  glassnet train --resume {checkpoint} --out {args.out}",
               file=sys.stderr)
         return 130
+
+
+def _one_line(show):
+    """A warnings printer that prints glassnet's own notes (the engine's fallback) as one plain line."""
+    import sys
+
+    def printer(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        if text.startswith("glassnet: "):
+            print(f"glassnet train: note: {text[len('glassnet: '):]}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+    return printer
 
 
 def _report(args, result) -> int:
