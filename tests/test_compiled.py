@@ -319,3 +319,31 @@ def test_auto_compiles_where_python_takes_the_time(monkeypatch):
         net.fit(x, y, epochs=1, batch_size=batch_size, learning_rate=0.01, engine="auto")
     assert [c[2] for c in chosen] == [True, False, True]
     assert compiled.AUTO_MAX_WEIGHTS < chosen[1][0]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("batch_size", [1, 8])
+def test_without_numpys_blas_the_kernels_use_numbas_dot_with_the_same_numbers(monkeypatch, optimizer, batch_size):
+    """Where numpy's own gemm is not found (another numpy build), the products go through numba's np.dot and
+    SGD takes its separate update: the same weights as the numpy path either way."""
+    monkeypatch.setattr(compiled, "gemm_function", lambda dtype: None)
+    pair = ("relu", "softmax", "cross_entropy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast, _ = trained("compiled", "float64", optimizer, pair, batch_size)
+    reference, _ = trained("numpy", "float64", optimizer, pair, batch_size)
+    np.testing.assert_allclose(flat(fast), flat(reference), rtol=0, atol=1e-12)
+
+
+def test_plain_sgd_adds_the_products_into_the_weights_without_storing_their_gradient():
+    """The in-place SGD update never writes the weights' gradient (its one read and one write of W), and
+    still gives the numpy path's weights; the biases' gradient is written as before."""
+    X, y = problem("softmax")
+    net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    net.params.grad_weights[...] = 7.0
+    net.fit(X, y, epochs=1, batch_size=8, learning_rate=0.05, engine="compiled")
+    assert (net.params.grad_weights == 7.0).all()
+    reference = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+    reference.fit(X, y, epochs=1, batch_size=8, learning_rate=0.05)
+    np.testing.assert_allclose(flat(net), flat(reference), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(net.params.grad_biases, reference.params.grad_biases, rtol=0, atol=1e-12)

@@ -11,10 +11,12 @@ when the compiled engine was asked for): sample weights, ``clip_norm``, ``clip_v
 subclassed layers, activations, costs or optimizers. A batch whose loss is not finite or whose gradients
 look too large is handed back before its update, and the numpy path re-runs it with its usual checks.
 
-Two shortcuts, same arithmetic: plain SGD on batches of one row applies each outer product x_i delta_j to
-the weights as it forms it (the weights' gradient is not stored: after such a run the store's
-``grad_weights`` are those of an earlier step), and data sets of a few batches run many epochs per call
-(see ``Trainer``).
+The products go to numpy's own OpenBLAS (its cblas gemm, found by :mod:`glassnet.blas`; numba's ``np.dot``
+would call scipy's, which ran the skinny products of small batches at half the speed here), or to ``np.dot``
+where numpy ships no OpenBLAS. Two shortcuts, same arithmetic to rounding: plain SGD adds each product into
+the weights (W += −lr x.T delta in one BLAS call; for one row, entry by entry), so the weights' gradient is
+not stored (after such a run the store's ``grad_weights`` are those of an earlier step); and data sets of a
+few batches run many epochs per call (see ``Trainer``).
 
 numba is imported only when the engine is first used; compiled kernels are cached on disk (``cache=True``),
 so only the first run on a machine pays the compilation (seconds per dtype).
@@ -26,6 +28,7 @@ import warnings
 import numpy as np
 
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .blas import gemm_function
 from .costs import BinaryCrossEntropy, CrossEntropy, Quadratic
 from .layers import Dense
 from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov
@@ -117,6 +120,7 @@ class CompiledEngine:
         self.fused = bool(network.cost.fuses_with(network.output_activation))
         self.tiny = float(np.finfo(network.dtype).tiny)
         self.no_labels = np.zeros(0, dtype=np.int64)
+        self.blas = gemm_function(network.dtype)  # numpy's own gemm, or None: numba's np.dot
         self.workspace_rows = -1
         self.optimizer_cache = (None, None)
 
@@ -173,7 +177,7 @@ class CompiledEngine:
         losses = np.zeros((orders.shape[0], n_batches))
         corrects = np.zeros((orders.shape[0], n_batches), dtype=np.int64)
         epochs, batches, status = self.kernels.run_epochs(
-            x, y, self.no_labels if labels is None else labels, orders, batch_size, n_batches, *head,
+            self.blas, x, y, self.no_labels if labels is None else labels, orders, batch_size, n_batches, *head,
             learning_rates, *states, float(limit) ** 2, *work, losses, corrects)
         self.optimizer.t += epochs * n_batches + batches
         return losses, corrects, epochs, batches, status == self.kernels.NEEDS_CHECK
@@ -191,7 +195,7 @@ class CompiledEngine:
         losses, corrects = np.zeros(n_batches), np.zeros(n_batches, dtype=np.int64)
         kernels = self.kernels
         done, status = kernels.run_steps(
-            x, y, self.no_labels if labels is None else labels, order, batch_size, first_batch, n_batches,
+            self.blas, x, y, self.no_labels if labels is None else labels, order, batch_size, first_batch, n_batches,
             weights.values, biases.values, weights.grads, biases.grads, self.sizes, self.codes, self.alphas,
             self.cost_code, self.fused, float(network.l2), self.tiny, code, hyper, self.optimizer.t,
             float(learning_rate), state_w, state_b, float(limit) ** 2, *self.work, self.x_rows, self.y_rows,

@@ -2,7 +2,8 @@
 
 Imported only by :mod:`glassnet.compiled`, and only when numba is installed (the ``fast`` extra). Every
 function here is the numpy path's arithmetic written as loops, in the same order, so the two engines agree
-to rounding; the matrix products are ``np.dot``, which numba hands to BLAS (sgemm/dgemm).
+to rounding; the matrix products go to numpy's own BLAS (cblas_sgemm/dgemm, passed in as ``blas``), or to numba's
+``np.dot`` where numpy's BLAS was not found.
 
 Layout: all weights in one flat array and all biases in another, layer after layer (the network's own
 flat arrays, written in place); ``sizes`` holds the widths, input first. Work arrays are flat too: layer
@@ -24,6 +25,43 @@ SGD, MOMENTUM, NESTEROV, ADAM, ADAMW = range(5)
 FINISHED, NEEDS_CHECK = 0, 1
 
 jit = numba.njit(cache=True, nogil=True)
+ROW_MAJOR, NO_TRANSPOSE, TRANSPOSE = 101, 111, 112  # CBLAS's codes
+
+
+@jit
+def product(blas, a, b, c, alpha, beta, transpose_a, transpose_b):
+    """c := alpha op(a) op(b) + beta c, row-major, op the transpose where asked. ``blas``: numpy's own
+    cblas_?gemm (a ctypes function, see :func:`glassnet.blas.gemm_function`), or None: numba's ``np.dot``
+    (scipy's BLAS), which takes alpha = 1 and beta = 0 only."""
+    if blas is None:
+        dot(a, b, c, transpose_a, transpose_b)
+        return
+    if c.shape[0] == 1 and alpha == 1.0 and beta == 0.0:  # one row: np.dot's gemv (gemm's m = 1 path is 2x slower)
+        dot(a, b, c, transpose_a, transpose_b)
+        return
+    k = a.shape[0] if transpose_a else a.shape[1]
+    blas(ROW_MAJOR, TRANSPOSE if transpose_a else NO_TRANSPOSE, TRANSPOSE if transpose_b else NO_TRANSPOSE,
+         c.shape[0], c.shape[1], k, alpha, a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], beta,
+         c.ctypes.data, c.shape[1])
+
+
+@jit
+def dot(a, b, c, transpose_a, transpose_b):
+    """c := op(a) op(b) through numba's ``np.dot``."""
+    if transpose_a:
+        np.dot(a.T, b, c)
+    elif transpose_b:
+        np.dot(a, b.T, c)
+    else:
+        np.dot(a, b, c)
+
+
+@jit
+def adds_in_place(blas):
+    """Whether ``blas`` can add a product into an array (C := alpha A B + C): numpy's gemm can, np.dot not."""
+    if blas is None:
+        return False
+    return True
 
 
 @jit
@@ -192,7 +230,7 @@ def _total_width(sizes):
 
 
 @jit
-def forward(xb, weights, biases, sizes, codes, alphas, A, Z):
+def forward(blas, xb, weights, biases, sizes, codes, alphas, A, Z):
     """Every layer's a = x @ W + b and z = f(a) into the work arrays; returns the output z."""
     n_rows, w_at, b_at = xb.shape[0], 0, 0
     x = xb
@@ -200,7 +238,7 @@ def forward(xb, weights, biases, sizes, codes, alphas, A, Z):
         n_in, n_out = sizes[l], sizes[l + 1]
         W = weights[w_at:w_at + n_in * n_out].reshape((n_in, n_out))
         a, z = layer_views(A, sizes, n_rows, l), layer_views(Z, sizes, n_rows, l)
-        np.dot(x, W, a)
+        product(blas, x, W, a, 1.0, 0.0, False, False)
         for i in range(n_rows):
             for j in range(n_out):
                 a[i, j] += biases[b_at + j]
@@ -212,7 +250,7 @@ def forward(xb, weights, biases, sizes, codes, alphas, A, Z):
 
 
 @jit
-def backward(xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
+def backward(blas, xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
     """From the output delta (already in D's last layer) down: grad_W = x.T @ delta, grad_b = Σ delta,
     dC/dx = delta @ W.T times f' of the layer below. Returns Σ over layers of the cheap bound ‖x‖² ‖delta‖²
     where it reads less than grad_W, else ‖grad_W‖² (the numpy path's test of the gradients' size)."""
@@ -230,7 +268,7 @@ def backward(xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
                 for j in range(n_out):
                     gW[i, j] = x[0, i] * delta[0, j]
         else:
-            np.dot(x.T, delta, gW)
+            product(blas, x, delta, gW, 1.0, 0.0, True, False)
         for j in range(n_out):  # Σ over the rows, row by row (sequential reads of delta)
             grad_b[b_at + j] = 0.0
         for i in range(n_rows):
@@ -246,7 +284,7 @@ def backward(xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
             bound += squared(gW)
         if l > 0:
             below = layer_views(D, sizes, n_rows, l - 1)
-            np.dot(delta, W.T, below)
+            product(blas, delta, W, below, 1.0, 0.0, False, True)
             times_derivative(codes[l - 1], alphas[l - 1], layer_views(A, sizes, n_rows, l - 1),
                              layer_views(Z, sizes, n_rows, l - 1), below)
         w_end, b_end = w_at, b_at
@@ -254,46 +292,54 @@ def backward(xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
 
 
 @jit
-def deltas_of_one_row(xb, weights, sizes, codes, alphas, A, Z, D, grad_b):
-    """For a batch of one row: every layer's delta (from the output delta already in D's last layer down) and
-    dC/db = delta, without forming dC/dW = x.T delta. Returns ‖dC/dW‖² + ‖dC/db‖², exact here: for one row
-    ‖x.T delta‖ = ‖x‖ ‖delta‖. :func:`sgd_outer_update` then applies the outer products to W directly."""
-    n_layers = sizes.shape[0] - 1
-    w_end, b_end, norm = weights.shape[0], grad_b.shape[0], 0.0
+def deltas_and_bound(blas, xb, weights, sizes, codes, alphas, A, Z, D, grad_b):
+    """Every layer's delta (from the output delta already in D's last layer down) and dC/db = Σ delta, without
+    forming dC/dW = x.T delta. Returns a bound of ‖dC/dW‖² + ‖dC/db‖²: Σ_l ‖x_l‖² ‖delta_l‖² + ‖dC/db‖²
+    (‖x.T delta‖ ≤ ‖x‖ ‖delta‖, equal for one row). :func:`sgd_update_in_place` then adds the products into W."""
+    n_rows, n_layers = xb.shape[0], sizes.shape[0] - 1
+    w_end, b_end, bound = weights.shape[0], grad_b.shape[0], 0.0
     for l in range(n_layers - 1, -1, -1):
         n_in, n_out = sizes[l], sizes[l + 1]
         w_at, b_at = w_end - n_in * n_out, b_end - n_out
-        delta = layer_views(D, sizes, 1, l)
-        x = xb if l == 0 else layer_views(Z, sizes, 1, l - 1)
+        delta = layer_views(D, sizes, n_rows, l)
+        x = xb if l == 0 else layer_views(Z, sizes, n_rows, l - 1)
         for j in range(n_out):
-            grad_b[b_at + j] = delta[0, j]
-        norm += (squared(x) + 1.0) * squared(delta)
+            grad_b[b_at + j] = 0.0
+        for i in range(n_rows):
+            for j in range(n_out):
+                grad_b[b_at + j] += delta[i, j]
+        bound += squared(x) * squared(delta) + squared(grad_b[b_at:b_end])
         if l > 0:  # dC/dz_{l-1} = delta_l @ W_l.T, before W_l changes
-            below = layer_views(D, sizes, 1, l - 1)
-            np.dot(delta, weights[w_at:w_end].reshape((n_in, n_out)).T, below)
-            times_derivative(codes[l - 1], alphas[l - 1], layer_views(A, sizes, 1, l - 1),
-                             layer_views(Z, sizes, 1, l - 1), below)
+            below = layer_views(D, sizes, n_rows, l - 1)
+            product(blas, delta, weights[w_at:w_end].reshape((n_in, n_out)), below, 1.0, 0.0, False, True)
+            times_derivative(codes[l - 1], alphas[l - 1], layer_views(A, sizes, n_rows, l - 1),
+                             layer_views(Z, sizes, n_rows, l - 1), below)
         w_end, b_end = w_at, b_at
-    return norm
+    return bound
 
 
 @jit
-def sgd_outer_update(xb, weights, sizes, Z, D, learning_rate):
-    """Plain SGD on the weights for a batch of one row: W_l −= lr · (x_l ⊗ delta_l), entry by entry as the
-    numpy path's g = x_i delta_j, then w += (−lr) g, in one pass over W (the gradient is never stored:
-    one read and one write of each weight instead of three reads and two writes)."""
+def sgd_update_in_place(blas, xb, weights, sizes, Z, D, learning_rate):
+    """Plain SGD on the weights without storing dC/dW: W_l += (−lr) x_l.T delta_l as one BLAS call that adds
+    the product into W (C := alpha A B + C), or for one row entry by entry as the numpy path's g = x_i
+    delta_j, then w += (−lr) g. One read and one write of each weight instead of a product pass writing
+    dC/dW and an update pass reading it."""
+    n_rows = xb.shape[0]
     step = np.empty(1, weights.dtype)
     step[0] = -learning_rate
     w_at = 0
     for l in range(sizes.shape[0] - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
         W = weights[w_at:w_at + n_in * n_out].reshape((n_in, n_out))
-        delta = layer_views(D, sizes, 1, l)
-        x = xb if l == 0 else layer_views(Z, sizes, 1, l - 1)
-        for i in range(n_in):
-            x_i = x[0, i]
-            for j in range(n_out):
-                W[i, j] += step[0] * (x_i * delta[0, j])
+        delta = layer_views(D, sizes, n_rows, l)
+        x = xb if l == 0 else layer_views(Z, sizes, n_rows, l - 1)
+        if n_rows == 1:
+            for i in range(n_in):
+                x_i = x[0, i]
+                for j in range(n_out):
+                    W[i, j] += step[0] * (x_i * delta[0, j])
+        else:
+            product(blas, x, delta, W, step[0], 1.0, True, False)
         w_at += n_in * n_out
 
 
@@ -335,7 +381,7 @@ def update(optimizer, hyper, t, learning_rate, param, grad, first, second, decay
 
 
 @jit
-def run_steps(x, y, labels, order, batch_size, first_batch, n_batches, weights, biases, grad_w, grad_b,
+def run_steps(blas, x, y, labels, order, batch_size, first_batch, n_batches, weights, biases, grad_w, grad_b,
               sizes, codes, alphas, cost, fused, l2, tiny, optimizer, hyper, t, learning_rate, state_w,
               state_b, bound_limit, A, Z, D, xb, yb, lb, losses, corrects):
     """Run batches first_batch .. first_batch + n_batches − 1 (0-based) of an epoch: gather, forward, cost,
@@ -348,7 +394,7 @@ def run_steps(x, y, labels, order, batch_size, first_batch, n_batches, weights, 
         n_rows = min(batch_size, n_samples - start)
         xv, yv, lv = xb[:n_rows], yb[:n_rows], lb[:n_rows]
         gather(x, y, labels, order, start, xv, yv, lv)
-        out = forward(xv, weights, biases, sizes, codes, alphas, A, Z)
+        out = forward(blas, xv, weights, biases, sizes, codes, alphas, A, Z)
         last = n_layers - 1
         a_out, delta_out = layer_views(A, sizes, n_rows, last), layer_views(D, sizes, n_rows, last)
         loss = output_delta(cost, fused, a_out, out, yv, delta_out, tiny)
@@ -358,12 +404,12 @@ def run_steps(x, y, labels, order, batch_size, first_batch, n_batches, weights, 
             loss += 0.5 * l2 * squared(weights)
         if not math.isfinite(loss):
             return done, NEEDS_CHECK
-        # plain SGD on one row: the weights take the outer products directly (dC/dW is not stored)
-        outer = optimizer == SGD and l2 == 0.0 and n_rows == 1
-        if outer:
-            outer = deltas_of_one_row(xv, weights, sizes, codes, alphas, A, Z, D, grad_b) <= bound_limit
-        if not outer:
-            bound = backward(xv, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2)
+        # plain SGD: the products are added into the weights directly (dC/dW is not stored)
+        in_place = optimizer == SGD and l2 == 0.0 and (n_rows == 1 or adds_in_place(blas))
+        if in_place:
+            in_place = deltas_and_bound(blas, xv, weights, sizes, codes, alphas, A, Z, D, grad_b) <= bound_limit
+        if not in_place:
+            bound = backward(blas, xv, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2)
             if not bound <= bound_limit:
                 exact = squared(grad_w) + squared(grad_b)
                 if not exact <= bound_limit:
@@ -371,8 +417,8 @@ def run_steps(x, y, labels, order, batch_size, first_batch, n_batches, weights, 
         losses[done] = loss
         corrects[done] = n_correct(out, lv)
         t += 1
-        if outer:
-            sgd_outer_update(xv, weights, sizes, Z, D, learning_rate)
+        if in_place:
+            sgd_update_in_place(blas, xv, weights, sizes, Z, D, learning_rate)
         else:
             update(optimizer, hyper, t, learning_rate, weights, grad_w, state_w[0], state_w[1], True)
         update(optimizer, hyper, t, learning_rate, biases, grad_b, state_b[0], state_b[1], False)
@@ -380,7 +426,7 @@ def run_steps(x, y, labels, order, batch_size, first_batch, n_batches, weights, 
 
 
 @jit
-def run_epochs(x, y, labels, orders, batch_size, n_batches, weights, biases, grad_w, grad_b, sizes, codes, alphas,
+def run_epochs(blas, x, y, labels, orders, batch_size, n_batches, weights, biases, grad_w, grad_b, sizes, codes, alphas,
                cost, fused, l2, tiny, optimizer, hyper, t, learning_rates, state_w, state_b, bound_limit, A, Z, D,
                xb, yb, lb, losses, corrects):
     """Whole epochs in one call (data sets of a few batches, where returning to Python each epoch would cost
@@ -389,7 +435,7 @@ def run_epochs(x, y, labels, orders, batch_size, n_batches, weights, biases, gra
     batches done in the next one, FINISHED or NEEDS_CHECK); a batch that needs the numpy path's checks
     stops the run before its update, as in :func:`run_steps`."""
     for epoch in range(orders.shape[0]):
-        done, status = run_steps(x, y, labels, orders[epoch], batch_size, 0, n_batches, weights, biases, grad_w,
+        done, status = run_steps(blas, x, y, labels, orders[epoch], batch_size, 0, n_batches, weights, biases, grad_w,
                                  grad_b, sizes, codes, alphas, cost, fused, l2, tiny, optimizer, hyper, t,
                                  learning_rates[epoch], state_w, state_b, bound_limit, A, Z, D, xb, yb, lb,
                                  losses[epoch], corrects[epoch])
