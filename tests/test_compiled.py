@@ -301,8 +301,8 @@ def test_an_interruption_during_many_epochs_ends_at_an_epoch_boundary():
 
 
 def test_auto_compiles_where_python_takes_the_time(monkeypatch):
-    """"auto" takes the compiled engine for small networks and one-row batches, numpy for wide networks at
-    larger batches (where numba's BLAS calls are no faster, and slower on two threads)."""
+    """"auto" takes the compiled engine for small networks at any batch size and for larger ones at batches of
+    up to AUTO_MAX_BATCH rows; numpy for large networks at large batches (where the products take the time)."""
     chosen = []
     original = compiled.choose
 
@@ -312,15 +312,13 @@ def test_auto_compiles_where_python_takes_the_time(monkeypatch):
         return result
 
     monkeypatch.setattr(compiled, "choose", recording)
-    X, y = problem("softmax", n=40)
-    wide = np.hstack([X] * 1100)  # 4,400 inputs x 5 units = 22,000 weights: above the limit
-    for x, batch_size in ((X, 8), (wide, 8), (wide, 1)):
-        net = gn.Network([x.shape[1], 5, 3], activation="relu", output="softmax", seed=0)
-        net.fit(x, y, epochs=1, batch_size=batch_size, learning_rate=0.01, engine="auto")
-    assert [c[2] for c in chosen] == [True, False, True]
-    assert compiled.AUTO_MAX_WEIGHTS < chosen[1][0]
-
-
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((700, 200)), rng.integers(0, 3, 700)
+    for width, batch_size in ((4, 700), (100, 8), (100, 700)):  # 215, 20,300 and 20,300 weights
+        net = gn.Network([200, width, 3], activation="relu", output="softmax", seed=0)
+        net.fit(X, y, epochs=1, batch_size=batch_size, learning_rate=0.01, engine="auto")
+    assert [c[2] for c in chosen] == [True, True, False]
+    assert chosen[0][0] <= compiled.AUTO_MAX_WEIGHTS < chosen[1][0] and chosen[2][1] > compiled.AUTO_MAX_BATCH
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("batch_size", [1, 8])
 def test_without_numpys_blas_the_kernels_use_numbas_dot_with_the_same_numbers(monkeypatch, optimizer, batch_size):

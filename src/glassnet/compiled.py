@@ -77,16 +77,20 @@ def unsupported(network, optimizer, sample_weight=None, clip_norm=None, clip_val
     return None
 
 
-#: "auto" takes the compiled engine for networks of at most this many weights (or batches of one row)
+#: "auto" takes the compiled engine for networks of at most this many weights at any batch size ...
 AUTO_MAX_WEIGHTS = 16_384
+#: ... and for larger networks at batches of at most this many rows
+AUTO_MAX_BATCH = 512
 
 
 def worth_compiling(network, batch_rows: int | None) -> bool:
-    """Whether "auto" picks the compiled engine: where Python's per-step work, not the matrix products, takes
-    the time. Measured here (benchmarks/results): 2-16-16-2 at batch 32 trains 8x faster compiled, and
-    784-256-128-10 at batch 1 5x; at batch 10-2048 that network runs 0.98-1.08x the numpy path on one CPU
-    and 0.5-0.7x on two (numba's BLAS calls gain nothing from a second thread there), so "auto" keeps numpy."""
-    return network.params.n_weights <= AUTO_MAX_WEIGHTS or batch_rows == 1
+    """Whether "auto" picks the compiled engine: wherever it measured faster than the numpy path. Here
+    (benchmarks/results), compiled / numpy for 784-256-128-10 float32 was 4.9, 1.9, 1.4, 1.15 at batch 1, 10,
+    32, 128 on one CPU and 2.3, 1.4 at batch 10, 128 on two, but 0.93-0.96 at batch 2048, where the matrix
+    products take the time either way; small networks (2-16-16-2) trained 8x faster compiled at any batch."""
+    if network.params.n_weights <= AUTO_MAX_WEIGHTS:
+        return True
+    return batch_rows is not None and batch_rows <= AUTO_MAX_BATCH
 
 
 def choose(engine: str, network, optimizer, batch_rows: int | None = None, **options):
