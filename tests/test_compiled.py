@@ -137,15 +137,18 @@ def test_data_on_disk_trains_compiled(tmp_path):
     ({"sample_weight": np.linspace(0.5, 1.5, 24)}, "sample weights"),
     ({"clip_norm": 1.0}, "clip_norm"),
     ({"clip_value": 0.5}, "clip_value"),
+    ({"l1": 0.05}, "L1 penalty"),  # the kernels have no L1 term: they once trained silently without it
 ])
 def test_unsupported_options_fall_back_to_numpy_with_one_line(option, reason):
     X, y = problem("softmax")
     results = {}
+    network_option = {k: v for k, v in option.items() if k == "l1"}
+    fit_option = {k: v for k, v in option.items() if k != "l1"}
     for engine in ("compiled", "auto", "numpy"):
-        net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0, **network_option)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            net.fit(X, y, epochs=1, batch_size=4, engine=engine, **option)
+            net.fit(X, y, epochs=1, batch_size=4, engine=engine, **fit_option)
         notes = [str(w.message) for w in caught if "engine" in str(w.message)]
         results[engine] = (notes, flat(net))
     assert len(results["compiled"][0]) == 1 and reason in results["compiled"][0][0]

@@ -7,7 +7,7 @@ see exactly what it did). The two agree to rounding: 1e-6 in float32, 1e-12 in f
 
 Supported: ``Dense`` layers with the built-in activations, the built-in costs and optimizers, L2, any batch
 size and schedule, shuffled or not. Not supported (the trainer falls back to numpy with a one-line warning
-when the compiled engine was asked for): sample weights, ``clip_norm``, ``clip_value``, another device,
+when the compiled engine was asked for): sample weights, ``clip_norm``, ``clip_value``, the L1 penalty, another device,
 subclassed layers, activations, costs or optimizers. A batch whose loss is not finite or whose gradients
 look too large is handed back before its update, and the numpy path re-runs it with its usual checks.
 
@@ -71,6 +71,8 @@ def unsupported(network, optimizer, sample_weight=None, clip_norm=None, clip_val
         return f"the unmatched pair {network.output_activation.name} + {network.cost.name}"
     if type(optimizer) not in _OPTIMIZERS:
         return f"optimizer {optimizer!r}"
+    if getattr(network, "l1", 0.0):  # the kernels have no L1 term: they would train without the penalty
+        return f"the L1 penalty (l1={network.l1:g})"
     for name, value in (("sample weights", sample_weight), ("clip_norm", clip_norm), ("clip_value", clip_value)):
         if value is not None:
             return name

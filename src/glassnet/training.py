@@ -379,8 +379,9 @@ class Trainer:
             if epochs + 1 < n_epochs:
                 rng.bit_generator.state = states[epochs + 1]  # as if only this epoch's order had been drawn
         if self.interrupt_requested:
-            raise TrainingInterrupted(f"training interrupted after epoch {self.epochs_completed}",
-                                      epoch=self.epoch, batch=0 if self.progress is None else batches)
+            batch = losses.shape[1] if self.progress is None else batches  # the last batch that ran
+            raise TrainingInterrupted(f"training interrupted after epoch {self.epoch}, batch {batch}",
+                                      epoch=self.epoch, batch=batch)
         return ended
 
     def _end_epoch(self) -> dict:
@@ -407,7 +408,8 @@ class Trainer:
         if not math.isfinite(loss):
             self._diverged(f"the loss is {loss}")
         correct = 0
-        if self.data is None or self.data.labels is not None:  # classification
+        classification = network.task == "classification" if self.data is None else self.data.labels is not None
+        if classification:
             correct = network.count_decided(network.last_outputs, network.decide(yb) if labels is None else labels)
         self.apply_gradients()
         return loss, correct
