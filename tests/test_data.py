@@ -68,6 +68,9 @@ def test_csv_with_header_named_target_and_class_names(tmp_path):
     ("a,b,y\n", ["at least one data row"]),
     ("a,b,y\n1,nan,0\n", ["line 2", "column 'b'", "not a finite number"]),
     ("a,y\n0,1\n1,1e310\n", ["line 3", "column 'y'", "'1e310' is not a finite number"]),
+    # an empty label is never a class of its own (a new user's file trained a 4th class named "")
+    ("a,b,y\n1,2,cat\n3,4,\n5,6,dog\n7,8, \n", ["target is empty in 2 row(s)", "data row 2"]),
+    ("a,y\n1,0\n2,\n3,1\n", ["target is empty in 1 row(s)", "data row 2"]),
 ])
 def test_csv_errors(tmp_path, content, words):
     path = tmp_path / "bad.csv"

@@ -545,6 +545,10 @@ def _column_index(target, n_columns: int, path: str) -> int:
 def _with_target(name, X, raw_target, task, feature_names, description) -> Dataset:
     if task not in ("auto", "classification", "regression"):
         raise ConfigError(f"task must be auto, classification or regression, got {task!r}")
+    blank = [row for row, value in enumerate(raw_target, start=1) if isinstance(value, str) and not value.strip()]
+    if blank:  # never a class named "" (nor a guess at a number)
+        raise DataError(f"{description}: the target is empty in {len(blank):,} row(s) (the first: data row "
+                        f"{blank[0]:,}); fill them in or remove those rows")
     try:
         numeric = np.array([float(v) for v in raw_target])
     except ValueError:
