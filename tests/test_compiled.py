@@ -348,3 +348,38 @@ def test_plain_sgd_adds_the_products_into_the_weights_without_storing_their_grad
     reference.fit(X, y, epochs=1, batch_size=8, learning_rate=0.05)
     np.testing.assert_allclose(flat(net), flat(reference), rtol=0, atol=1e-12)
     np.testing.assert_allclose(net.params.grad_biases, reference.params.grad_biases, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_with_scikit_learns_epsilon_gives_the_numpy_paths_weights(name):
+    """epsilon_mode="v" (epsilon added to sqrt(v), as scikit-learn's MLP does) is honoured by the kernels."""
+    X, y = problem("softmax")
+    weights = {}
+    for engine in ("compiled", "numpy"):
+        net = gn.Network([4, 5, 3], activation="tanh", output="softmax", seed=0)
+        optimizer = gn.optimizers.get_optimizer({"name": name, "epsilon": 1e-3, "epsilon_mode": "v"})
+        Trainer(net, optimizer, learning_rate=0.05, batch_size=5, engine=engine).fit(X, y, epochs=3)
+        weights[engine] = flat(net)
+    np.testing.assert_allclose(weights["compiled"], weights["numpy"], rtol=0, atol=1e-12)
+
+
+def test_many_epochs_of_adam_separate_as_the_numpy_path_separates_from_itself():
+    """Over many epochs Adam amplifies any rounding difference: the numpy path run with one weight moved by
+    one ulp separates from itself about as far as the compiled engine separates from it (the README's
+    "compare models by loss and accuracy, not weights" rests on this)."""
+    X, y = problem("softmax", n=200, seed=3)
+
+    def run(engine, nudge):
+        net = gn.Network([4, 16, 3], activation="tanh", output="softmax", seed=0)
+        if nudge:
+            W = net.get_weights()
+            W[0][1, 2] = np.nextafter(W[0][1, 2], 1.0)
+            net.set_weights(W)
+        net.fit(X, y, epochs=200, batch_size=8, optimizer="adam", learning_rate=0.05, engine=engine)
+        return flat(net)
+
+    reference = run("numpy", False)
+    by_engine = np.abs(run("compiled", False) - reference).max()
+    by_one_ulp = np.abs(run("numpy", True) - reference).max()
+    assert by_engine > 1e-4 and by_one_ulp > 1e-4  # both separated far beyond rounding (measured 0.14, 0.019)
+    assert by_engine < 100 * by_one_ulp and by_one_ulp < 100 * by_engine

@@ -156,7 +156,8 @@ class CompiledEngine:
             pairs.append(tuple((kept + [empty, empty])[:2]))
         beta_or_momentum = getattr(optimizer, "beta_1", getattr(optimizer, "momentum", 0.0))
         hyper = np.array([beta_or_momentum, getattr(optimizer, "beta_2", 0.0), getattr(optimizer, "epsilon", 0.0),
-                          getattr(optimizer, "weight_decay", 0.0)], dtype=np.float64)
+                          getattr(optimizer, "weight_decay", 0.0),
+                          float(getattr(optimizer, "epsilon_mode", "v_hat") == "v_hat")], dtype=np.float64)
         if type(optimizer) is Momentum and optimizer.nesterov:
             code = _OPTIMIZERS[Nesterov][0]
         self.optimizer_cache = (states, (code, hyper, pairs))

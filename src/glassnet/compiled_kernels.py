@@ -346,7 +346,8 @@ def sgd_update_in_place(blas, xb, weights, sizes, Z, D, learning_rate):
 @jit
 def update(optimizer, hyper, t, learning_rate, param, grad, first, second, decays):
     """One optimizer step on a flat array, in place (see optimizers.py for each rule); one loop per rule.
-    hyper = (momentum or beta_1, beta_2, epsilon, weight_decay); first/second: velocity, or m and v."""
+    hyper = (momentum or beta_1, beta_2, epsilon, weight_decay, 1 for Adam's epsilon_mode "v_hat" else 0);
+    first/second: velocity, or m and v."""
     scalar = np.empty(6, param.dtype)  # the step's constants in the parameters' precision, as numpy has them
     scalar[0], scalar[1] = -learning_rate, hyper[0]
     n = param.shape[0]
@@ -368,11 +369,13 @@ def update(optimizer, hyper, t, learning_rate, param, grad, first, second, decay
             scalar[0] = 1.0 - learning_rate * hyper[3]
             for k in range(n):
                 param[k] *= scalar[0]
-        correction_2 = math.sqrt(1.0 - hyper[1] ** t)
-        scalar[0] = -learning_rate * correction_2 / (1.0 - hyper[0] ** t)
+        # math.pow (C's pow, as Python's ** and numpy's); numba's ** for an integer power multiplies by
+        # squaring, a few ulps off, and over thousands of steps Adam then drifted from the numpy path
+        correction_2 = math.sqrt(1.0 - math.pow(hyper[1], float(t)))
+        scalar[0] = -learning_rate * correction_2 / (1.0 - math.pow(hyper[0], float(t)))
         scalar[1], scalar[2] = hyper[0], 1.0 - hyper[0]
         scalar[3], scalar[4] = hyper[1], 1.0 - hyper[1]
-        scalar[5] = hyper[2] * correction_2
+        scalar[5] = hyper[2] * correction_2 if hyper[4] != 0.0 else hyper[2]  # epsilon_mode "v_hat" or "v"
         for k in range(n):
             g = grad[k]
             first[k] = first[k] * scalar[1] + scalar[2] * g
