@@ -315,6 +315,7 @@ def test_auto_compiles_where_python_takes_the_time(monkeypatch):
         return result
 
     monkeypatch.setattr(compiled, "choose", recording)
+    monkeypatch.setattr(compiled, "kernels_loaded", lambda: True)  # the rule by size alone (no loading to pay)
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((700, 200)), rng.integers(0, 3, 700)
     for width, batch_size in ((4, 700), (100, 8), (100, 700)):  # 215, 20,300 and 20,300 weights
@@ -383,3 +384,23 @@ def test_many_epochs_of_adam_separate_as_the_numpy_path_separates_from_itself():
     by_one_ulp = np.abs(run("numpy", True) - reference).max()
     assert by_engine > 1e-4 and by_one_ulp > 1e-4  # both separated far beyond rounding (measured 0.14, 0.019)
     assert by_engine < 100 * by_one_ulp and by_one_ulp < 100 * by_engine
+
+
+def test_auto_keeps_numpy_for_runs_too_short_to_pay_for_loading_the_kernels(monkeypatch):
+    """In a process that has not loaded the kernels, "auto" weighs the run's estimated numpy time against
+    loading them (about 0.6 s): a short run stays numpy, a long one compiles."""
+    monkeypatch.setattr(compiled, "kernels_loaded", lambda: False)
+    original, chosen, epochs = compiled.choose, {}, None
+
+    def recording(*args, **options):
+        chosen[epochs] = original(*args, **options) is not None
+        return None if not chosen[epochs] else original(*args, **options)
+
+    monkeypatch.setattr(compiled, "choose", recording)
+    X, y = problem("softmax", n=64)
+    for epochs in (5, 6000):  # 8 steps per epoch: 40 steps (~2 ms estimated) and 48,000 (~3 s)
+        net = gn.Network([4, 5, 3], activation="relu", output="softmax", seed=0)
+        Trainer(net, "sgd", learning_rate=0.01, batch_size=8, engine="auto").fit(X, y, epochs=epochs)
+    assert chosen == {5: False, 6000: True}
+    assert compiled.estimated_numpy_seconds(net, 8, 40) < 3 * compiled.LOAD_SECONDS
+    assert compiled.estimated_numpy_seconds(net, 8, 48_000) >= 3 * compiled.LOAD_SECONDS

@@ -23,6 +23,7 @@ so only the first run on a machine pays the compilation (seconds per dtype).
 """
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -85,21 +86,43 @@ AUTO_MAX_WEIGHTS = 16_384
 AUTO_MAX_BATCH = 512
 
 
-def worth_compiling(network, batch_rows: int | None) -> bool:
-    """Whether "auto" picks the compiled engine: wherever it measured faster than the numpy path. Here
-    (benchmarks/results), compiled / numpy for 784-256-128-10 float32 was 4.9, 1.9, 1.4, 1.15 at batch 1, 10,
-    32, 128 on one CPU and 2.3, 1.4 at batch 10, 128 on two, but 0.93-0.96 at batch 2048, where the matrix
-    products take the time either way; small networks (2-16-16-2) trained 8x faster compiled at any batch."""
+#: loading numba and the cached kernels, once per process (measured 0.63 s: 0.24 s numba, 0.39 s the kernels)
+LOAD_SECONDS = 0.6
+
+
+def kernels_loaded() -> bool:
+    """Whether this process has already paid for loading the kernels."""
+    return "glassnet.compiled_kernels" in sys.modules
+
+
+def estimated_numpy_seconds(network, batch_rows: int, steps: int) -> float:
+    """A rough time for ``steps`` numpy-path steps: 60 µs of Python per step (the least measured, on 2-3-1)
+    plus 6 FLOPs per weight and row at 50 GFLOP/s (forward, two backward products)."""
+    return steps * (60e-6 + 6.0 * network.params.n_weights * batch_rows / 50e9)
+
+
+def worth_compiling(network, batch_rows: int | None, planned_steps: int | None = None) -> bool:
+    """Whether "auto" picks the compiled engine: where it measured faster than the numpy path, for a run long
+    enough to pay for loading the kernels (an estimated numpy time of at least 3 x LOAD_SECONDS, unless this
+    process has loaded them already). Here (benchmarks/results), compiled / numpy for 784-256-128-10 float32
+    was 5.3, 1.9, 1.4, 1.1 at batch 1, 10, 32, 128 on one CPU and 2.3, 1.2 at batch 10, 128 on two, but
+    0.96-1.00 at batch 2048, where the matrix products take the time either way; small networks (2-16-16-2)
+    trained 8x faster compiled at any batch. A new user's 40-epoch command-line runs of a few tenths of a
+    second were 3-10x slower compiled, all of it the loading."""
+    if planned_steps is not None and batch_rows is not None and not kernels_loaded() and \
+            estimated_numpy_seconds(network, batch_rows, planned_steps) < 3 * LOAD_SECONDS:
+        return False
     if network.params.n_weights <= AUTO_MAX_WEIGHTS:
         return True
     return batch_rows is not None and batch_rows <= AUTO_MAX_BATCH
 
 
-def choose(engine: str, network, optimizer, batch_rows: int | None = None, **options):
+def choose(engine: str, network, optimizer, batch_rows: int | None = None, planned_steps: int | None = None,
+           **options):
     """A :class:`CompiledEngine` when ``engine`` ("auto", "numpy", "compiled") asks for one and it can run,
     else None (the numpy path). Asked for explicitly ("compiled") and unable, it says why in a warning;
     "auto" also keeps numpy where compiling would not pay (see :func:`worth_compiling`)."""
-    if engine == "numpy" or (engine == "auto" and not worth_compiling(network, batch_rows)):
+    if engine == "numpy" or (engine == "auto" and not worth_compiling(network, batch_rows, planned_steps)):
         return None
     kernels = load_kernels()
     reason = "numba is not installed (pip install 'glassnet[fast]')" if kernels is None else \

@@ -60,8 +60,8 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     engine : {"numpy", "compiled", "auto"}
         "numpy" (the reference), "compiled" (glassnet.compiled, needs numba: warns and uses numpy when it
         cannot run this training) or "auto" (compiled when it can and it pays: networks of at most 16,384
-        weights, or batches of at most 512 rows; numpy otherwise, quietly; see
-        ``glassnet.compiled.worth_compiling``).
+        weights, or batches of at most 512 rows, in runs long enough to pay for loading the kernels; numpy
+        otherwise, quietly; see ``glassnet.compiled.worth_compiling``).
     """
     extra = list(callbacks)
     if early_stopping is not None:

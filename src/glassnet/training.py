@@ -109,7 +109,7 @@ class Trainer:
         self.data: TrainingData | None = None
         self.start_loss = math.nan  # the loss at begin(), on a sample (see sample_loss)
         self.use_engine(engine)
-        self._compiled, self._arange = None, None
+        self._compiled, self._arange, self._planned_steps = None, None, None
 
     def use_engine(self, engine: str) -> None:
         """Train from now on with ``engine``: "numpy" (the reference), "compiled" or "auto" (see
@@ -178,6 +178,8 @@ class Trainer:
         if self.data is None:
             raise ConfigError("call begin(x, y) before train()")
         ended, steps = [], 0
+        planned = [n for n in (max_steps, None if max_epochs is None else max_epochs * self._n_batches()) if n]
+        self._planned_steps = min(planned)  # what "auto" weighs against loading the compiled kernels
         try:
             while not self.stop_training and (max_epochs is None or len(ended) < max_epochs):
                 if self.progress is None and max_steps is None:
@@ -306,11 +308,11 @@ class Trainer:
             return None
         data = self.data
         key = (self.engine, id(self.network), id(self.optimizer), data.sample_weight is None, self.clip_norm,
-               self.clip_value, self._batch_rows())
+               self.clip_value, self._batch_rows(), self._planned_steps if self.engine == "auto" else None)
         if self._compiled is None or self._compiled[0] != key:
             engine = compiled.choose(self.engine, self.network, self.optimizer, batch_rows=self._batch_rows(),
-                                     sample_weight=data.sample_weight, clip_norm=self.clip_norm,
-                                     clip_value=self.clip_value)
+                                     planned_steps=self._planned_steps, sample_weight=data.sample_weight,
+                                     clip_norm=self.clip_norm, clip_value=self.clip_value)
             self._compiled = (key, engine)
         return self._compiled[1]
 

@@ -49,8 +49,8 @@ def add_arguments(p) -> None:
     p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
     p.add_argument("--engine", default="numpy", choices=ENGINES,
                    help="numpy (the reference, default); compiled: numba's machine code (pip install "
-                        "'glassnet[fast]'; the first run on a machine compiles for about 30 s); auto: compiled where "
-                        "it pays (networks of at most 16,384 weights, or batches of at most 512 rows)")
+                        "'glassnet[fast]'; the first run on a machine compiles for 20-30 s, every run loads it "
+                        "for about 0.6 s, so it pays on runs of seconds or more); auto: compiled where it pays")
     p.add_argument("--test-fraction", type=fraction,
                    help="share of rows held out for the test (default 0.2; 0 for the 4-row xor, and, or)")
     p.add_argument("--validation-fraction", type=fraction,
