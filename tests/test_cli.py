@@ -279,3 +279,24 @@ def test_engine_compiled_without_numba_is_one_line_note(tmp_path):
     assert notes == ["glassnet train: note: training with the numpy engine: numba is not installed "
                      "(pip install 'glassnet[fast]')"], result.stderr
     assert json.loads(result.stdout)["epochs_run"] == 2
+
+
+def test_evaluate_a_split_of_the_csv_a_model_was_trained_on(tmp_path):
+    """--dataset FILE --split test gives the held-out rows of the training run (the scores train reported for
+    its test split), and a file that is not the same data is refused rather than cut into other rows."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    labels = np.where(X[:, 0] + 0.5 * X[:, 1] > 0, "yes", "no")
+    lines = ["a,b,c,answer"] + [f"{r[0]:.6f},{r[1]:.6f},{r[2]:.6f},{label}" for r, label in zip(X, labels)]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
+    summary = json.loads(glassnet("train", "--dataset", "data.csv", "--target", "answer", "--layers", "8",
+                                  "--epochs", "5", "--quiet", "--json", cwd=tmp_path).stdout)
+    for split in ("test", "train"):
+        evaluated = json.loads(glassnet("evaluate", "model.npz", "--dataset", "data.csv", "--split", split, "--json",
+                                        cwd=tmp_path).stdout)
+        assert evaluated["samples"] == {"test": 60, "train": 210}[split]  # 300 rows: 20 % test, 10 % validation
+        assert evaluated["accuracy"] == pytest.approx(summary["metrics"][split]["accuracy"], abs=1e-9)
+        assert evaluated["loss"] == pytest.approx(summary["metrics"][split]["loss"], rel=1e-5)
+    (tmp_path / "data.csv").write_text("\n".join(lines[:-1]) + "\n")  # one row fewer: other rows per split
+    refused = glassnet("evaluate", "model.npz", "--dataset", "data.csv", "--split", "test", cwd=tmp_path, check=False)
+    assert refused.returncode == 1 and "is not the data the model was trained on" in refused.stderr

@@ -217,7 +217,7 @@ def test_argument_errors_are_one_line_without_a_usage_block(args, words):
     (["train", "--dataset", "iris", "--target", "species", "--quiet"], ["iris is a built-in dataset"]),
     (["explain", "xor-article", "--model", "x.npz"], ["not both"]),
     (["explain", "xor-article", "--sample", "2"], ["--sample only apply with --model"]),
-    (["evaluate", "m.npz", "--dataset", "iris", "--split", "all"], ["with --dataset every row is used"]),
+    (["evaluate", "m.npz", "--dataset", "data.csv", "--split", "test", "--target", "y"], ["leave out --target"]),
     (["evaluate", "m.npz", "--target", "size"], ["--target applies to a file given with --dataset"]),
 ])
 def test_contradictory_options_are_refused(tmp_path, args, words):

@@ -338,6 +338,32 @@ def evaluation_data(model: Model, split: str):
     return X, y, f"built-in dataset {name} regenerated (seed {settings.seed}{samples}), {split} split"
 
 
+def file_split(model: Model, path: str, split: str):
+    """(X, y, description): split ``split`` ("train", "validation", "test" or "all") of the data ``path`` that
+    the user names (a file or a built-in name), cut exactly as the model's training run cut it (the seed,
+    fractions and target in its header). Refused unless the cut gives the very rows the model was trained on:
+    the fingerprint its header records must match."""
+    settings = settings_of(model)
+    recorded = model.training.get("data_fingerprint")
+    if recorded is None:
+        raise ConfigError("the model file records no fingerprint of its training data, so the rows of a split "
+                          "cannot be checked; evaluate on every row (without --split)")
+    settings = dataclasses.replace(settings, dataset=os.path.abspath(path) if os.path.isfile(path) else path)
+    dataset, splits = prepare_splits(settings)
+    if _fingerprint(splits) != recorded:
+        raise ConfigError(f"{path} is not the data the model was trained on (the split's fingerprint differs from "
+                          f"the one in the model file), so --split cannot pick the same rows; without --split "
+                          f"every row of {path} is used")
+    chosen = (dataset.X, dataset.y) if split == "all" else \
+        {"train": splits[0], "validation": splits[1], "test": splits[2]}.get(split)
+    if chosen is None:
+        raise ConfigError(f"the model's training run has no {split} split")
+    X, y = chosen
+    if model.network.task == "classification":  # the file's classes, in the model's order
+        y = encode_labels([dataset.class_labels[i] for i in y.tolist()], model.class_labels, path)
+    return X, y, f"{path}, {split} split (cut as in the model's training run, seed {settings.seed})"
+
+
 def split_of(model: Model, name: str):
     """Re-create the train/validation/test split a model was trained with (built-in datasets only; see
     :func:`evaluation_data`); ``name`` "all" gives every row of the dataset."""

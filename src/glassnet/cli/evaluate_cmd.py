@@ -14,6 +14,7 @@ HELP = "loss and accuracy of a model file on data"
 EXAMPLE = """examples:
   glassnet evaluate model.npz                       # the test split of the model's own training run
   glassnet evaluate model.npz --split all           # every row of the model's own dataset
+  glassnet evaluate model.npz --dataset data.csv --split test   # the test rows of the file it was trained on
   glassnet evaluate model.npz --dataset other.csv --target label"""
 
 
@@ -24,24 +25,28 @@ def add_arguments(p) -> None:
                    "open another file)")
     p.add_argument("--target", help="target column of a CSV/NPY file (default: the model's target column)")
     p.add_argument("--split", choices=["train", "validation", "test", "all"],
-                   help="with the model's own dataset: which split (default: test, or train when the run held "
-                        "nothing out, as for xor)")
+                   help="which split of the model's own dataset (default: test, or train when the run held "
+                        "nothing out, as for xor); with --dataset, the file is cut as the training run cut it, "
+                        "and refused unless it is the same data (the fingerprint in the model file)")
     add_output_flags(p)
 
 
 def run(args) -> int:
     from ..errors import ConfigError
     from ..modelfile import load_model
-    from ..workflow import data_for, evaluation_data, settings_of
+    from ..workflow import data_for, evaluation_data, file_split, settings_of
     from .common import emit
 
-    if args.dataset and args.split:
-        raise ConfigError("--split picks rows of the model's own dataset; with --dataset every row is used")
+    if args.target and args.split:
+        raise ConfigError("--split cuts the data as the model's training run did, with its own target column; "
+                          "leave out --target")
     if args.target and not args.dataset:
         raise ConfigError("--target applies to a file given with --dataset; the model's own data uses its "
                           "stored target column")
     model = load_model(args.model)
-    if args.dataset:
+    if args.dataset and args.split:  # the file the user names, cut as the training run cut it (checked)
+        X, y, where = file_split(model, args.dataset, args.split)
+    elif args.dataset:
         X, y = data_for(model, args.dataset, args.target)
         where = args.dataset
     else:  # only a built-in dataset is regenerated; a path recorded in the model file is never opened
