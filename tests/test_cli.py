@@ -179,6 +179,10 @@ def test_threads_option(tmp_path):
     summary = json.loads(glassnet("train", "--dataset", "xor", "--layers", "3", "--epochs", "2", "--threads", "1",
                                   "--quiet", "--json", cwd=tmp_path).stdout)
     assert summary["epochs_run"] == 2
+    many = glassnet("train", "--dataset", "xor", "--layers", "3", "--epochs", "2", "--threads",
+                    str(8 * (os.cpu_count() or 1)), "--quiet", "--json", cwd=tmp_path)
+    assert f"is more than this machine's {os.cpu_count()} CPUs" in many.stderr
+    assert json.loads(many.stdout)["epochs_run"] == 2
 
 
 @pytest.mark.parametrize("dataset", ["digits25", "xor"])

@@ -139,6 +139,7 @@ def run(args) -> int:
 
 def _train(args):
     """The run's TrainResult, or exit status 130 after an interruption that saved a checkpoint."""
+    import os
     import sys
     import warnings
 
@@ -152,6 +153,10 @@ def _train(args):
     if args.plots:
         check_plotting_available()
         check_writable_folder(args.plots, "--plots")
+    cpus = os.cpu_count() or 1
+    if args.threads is not None and args.threads > cpus:  # allowed (the BLAS takes it), but rarely meant
+        print(f"glassnet train: note: --threads {args.threads} is more than this machine's {cpus} CPUs; "
+              f"threads beyond the CPUs wait for each other", file=sys.stderr)
     checkpoint = args.resume or args.checkpoint or f"{args.out}.ckpt"
     callbacks = [] if args.quiet else [ProgressBar(given.get("epochs", TrainSettings.epochs))]
     try:
