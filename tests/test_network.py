@@ -137,3 +137,10 @@ def test_weights_the_user_set_on_a_layer_are_kept():
     W2, b2 = net.layers[1].W, net.layers[1].b
     expected = (np.array([1.0, 1.0]) @ np.array([[1.0, 2.0], [3.0, 4.0]]) + [0.5, -0.5]) @ W2 + b2
     np.testing.assert_allclose(net.predict(np.array([[1.0, 1.0]]))[0], expected, rtol=1e-14)
+
+
+def test_text_labels_are_refused_with_where_to_take_them():
+    net = gn.Network([2, 3, 2], activation="tanh", output="softmax", seed=0)
+    with pytest.raises(gn.DataError) as caught:
+        net.fit(np.zeros((3, 2)), np.array(["cat", "dog", "cat"]), epochs=1)
+    assert "class indices 0..n_outputs-1" in str(caught.value) and "GlassnetClassifier" in str(caught.value)

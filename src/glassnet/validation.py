@@ -122,9 +122,17 @@ def as_targets(y, n_samples: int, n_outputs: int, dtype=np.float64, probabilitie
 
     - ``y: (n_samples, n_outputs)`` is taken as is (one-hot, soft labels or regression targets);
     - ``y: (n_samples,)`` with one output is reshaped to ``(n_samples, 1)``;
-    - ``y: (n_samples,)`` with several outputs holds class labels 0..n_outputs-1 and is one-hot encoded.
+    - ``y: (n_samples,)`` with several outputs holds class indices 0..n_outputs-1 and is one-hot encoded
+      (text labels are refused with a hint: :class:`glassnet.sklearn.GlassnetClassifier` maps them).
     """
-    array = _as_numeric(y, "y")
+    try:
+        array = _as_numeric(y, "y")
+    except DataError as error:  # text labels: say where they are taken
+        if np.asarray(y).dtype.kind not in "US":
+            raise
+        raise DataError(f"{error}: a Network takes class indices 0..n_outputs-1; for text labels use "
+                        f"glassnet.sklearn.GlassnetClassifier (it maps them), or map them yourself "
+                        f"(numpy.unique(y, return_inverse=True))") from None
     if array.ndim not in (1, 2):
         raise ShapeError(f"y must be 1-D (labels) or 2-D (n_samples, n_outputs), got shape {array.shape}")
     if array.shape[0] != n_samples:
