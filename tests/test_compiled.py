@@ -404,3 +404,17 @@ def test_auto_keeps_numpy_for_runs_too_short_to_pay_for_loading_the_kernels(monk
     assert chosen == {5: False, 6000: True}
     assert compiled.estimated_numpy_seconds(net, 8, 40) < 3 * compiled.LOAD_SECONDS
     assert compiled.estimated_numpy_seconds(net, 8, 48_000) >= 3 * compiled.LOAD_SECONDS
+
+
+def test_one_row_sgd_on_a_wide_float32_network_stays_within_float32_rounding():
+    """Batch 1, plain SGD, 784-256-128-10 in float32: each step's first product is formed while the previous
+    step updates W_1 (summed in another order than BLAS's); after an epoch of 1,000 steps the weights are
+    still within 1e-6 of the numpy path's (measured 2.2e-7 after 2,000)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((1000, 784), dtype=np.float32), rng.integers(0, 10, 1000)
+    weights = {}
+    for engine in ("numpy", "compiled"):
+        net = gn.Network([784, 256, 128, 10], activation="relu", output="softmax", seed=0, dtype="float32")
+        net.fit(X, y, epochs=1, batch_size=1, learning_rate=0.01, engine=engine)
+        weights[engine] = flat(net)
+    np.testing.assert_allclose(weights["compiled"], weights["numpy"], rtol=0, atol=1e-6)

@@ -230,15 +230,21 @@ def _total_width(sizes):
 
 
 @jit
-def forward(blas, xb, weights, biases, sizes, codes, alphas, A, Z):
-    """Every layer's a = x @ W + b and z = f(a) into the work arrays; returns the output z."""
+def forward(blas, xb, weights, biases, sizes, codes, alphas, A, Z, ahead, use_ahead):
+    """Every layer's a = x @ W + b and z = f(a) into the work arrays; returns the output z. ``use_ahead``:
+    the first layer's x @ W of this (one-row) batch is already in ``ahead``, formed while the previous step
+    updated W_1 (see :func:`sgd_update_in_place`)."""
     n_rows, w_at, b_at = xb.shape[0], 0, 0
     x = xb
     for l in range(sizes.shape[0] - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
         W = weights[w_at:w_at + n_in * n_out].reshape((n_in, n_out))
         a, z = layer_views(A, sizes, n_rows, l), layer_views(Z, sizes, n_rows, l)
-        product(blas, x, W, a, 1.0, 0.0, False, False)
+        if l == 0 and use_ahead:
+            for j in range(n_out):
+                a[0, j] = ahead[j]
+        else:
+            product(blas, x, W, a, 1.0, 0.0, False, False)
         for i in range(n_rows):
             for j in range(n_out):
                 a[i, j] += biases[b_at + j]
@@ -319,11 +325,13 @@ def deltas_and_bound(blas, xb, weights, sizes, codes, alphas, A, Z, D, grad_b):
 
 
 @jit
-def sgd_update_in_place(blas, xb, weights, sizes, Z, D, learning_rate):
+def sgd_update_in_place(blas, xb, weights, sizes, Z, D, learning_rate, next_row, ahead, look_ahead):
     """Plain SGD on the weights without storing dC/dW: W_l += (−lr) x_l.T delta_l as one BLAS call that adds
     the product into W (C := alpha A B + C), or for one row entry by entry as the numpy path's g = x_i
     delta_j, then w += (−lr) g. One read and one write of each weight instead of a product pass writing
-    dC/dW and an update pass reading it."""
+    dC/dW and an update pass reading it. ``look_ahead`` (one-row batches): while W_1's rows pass, also form
+    the next batch's first-layer product ``ahead`` = next_row @ W_1 (after the update), so
+    the next step need not read W_1 again."""
     n_rows = xb.shape[0]
     step = np.empty(1, weights.dtype)
     step[0] = -learning_rate
@@ -333,7 +341,15 @@ def sgd_update_in_place(blas, xb, weights, sizes, Z, D, learning_rate):
         W = weights[w_at:w_at + n_in * n_out].reshape((n_in, n_out))
         delta = layer_views(D, sizes, n_rows, l)
         x = xb if l == 0 else layer_views(Z, sizes, n_rows, l - 1)
-        if n_rows == 1:
+        if n_rows == 1 and l == 0 and look_ahead:
+            for j in range(n_out):
+                ahead[j] = 0.0
+            for i in range(n_in):
+                x_i, x_next = x[0, i], next_row[i]
+                for j in range(n_out):
+                    W[i, j] += step[0] * (x_i * delta[0, j])
+                    ahead[j] += x_next * W[i, j]
+        elif n_rows == 1:
             for i in range(n_in):
                 x_i = x[0, i]
                 for j in range(n_out):
@@ -392,12 +408,15 @@ def run_steps(blas, x, y, labels, order, batch_size, first_batch, n_batches, wei
     NEEDS_CHECK). A batch whose loss is not finite or whose gradient bound exceeds ``bound_limit`` (the
     squared explode threshold) is left untouched for the numpy path to check."""
     n_samples, n_layers = x.shape[0], sizes.shape[0] - 1
+    ahead = np.zeros(sizes[1], dtype=weights.dtype)  # the next one-row batch's x @ W_1 (sgd_update_in_place)
+    use_ahead = False
     for done in range(n_batches):
         start = (first_batch + done) * batch_size
         n_rows = min(batch_size, n_samples - start)
         xv, yv, lv = xb[:n_rows], yb[:n_rows], lb[:n_rows]
         gather(x, y, labels, order, start, xv, yv, lv)
-        out = forward(blas, xv, weights, biases, sizes, codes, alphas, A, Z)
+        out = forward(blas, xv, weights, biases, sizes, codes, alphas, A, Z, ahead, use_ahead)
+        use_ahead = False
         last = n_layers - 1
         a_out, delta_out = layer_views(A, sizes, n_rows, last), layer_views(D, sizes, n_rows, last)
         loss = output_delta(cost, fused, a_out, out, yv, delta_out, tiny)
@@ -421,7 +440,10 @@ def run_steps(blas, x, y, labels, order, batch_size, first_batch, n_batches, wei
         corrects[done] = n_correct(out, lv)
         t += 1
         if in_place:
-            sgd_update_in_place(blas, xv, weights, sizes, Z, D, learning_rate)
+            # one-row batches: form the next batch's first product while W_1 passes (it must be one row too)
+            use_ahead = n_rows == 1 and done + 1 < n_batches and start + 1 < n_samples
+            next_row = x[order[start + 1 if use_ahead else start]]
+            sgd_update_in_place(blas, xv, weights, sizes, Z, D, learning_rate, next_row, ahead, use_ahead)
         else:
             update(optimizer, hyper, t, learning_rate, weights, grad_w, state_w[0], state_w[1], True)
         update(optimizer, hyper, t, learning_rate, biases, grad_b, state_b[0], state_b[1], False)
