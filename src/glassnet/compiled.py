@@ -7,8 +7,8 @@ see exactly what it did). The two agree to rounding: 1e-6 in float32, 1e-12 in f
 
 Supported: ``Dense`` layers with the built-in activations, the built-in costs and optimizers, L2, any batch
 size and schedule, shuffled or not. Not supported (the trainer falls back to numpy with a one-line warning
-when the compiled engine was asked for): sample weights, ``clip_norm``, ``clip_value``, the L1 penalty, another device,
-subclassed layers, activations, costs or optimizers. A batch whose loss is not finite or whose gradients
+when the compiled engine was asked for): sample weights, ``clip_norm``, ``clip_value``, the L1 penalty,
+another device, subclassed layers, activations, costs or optimizers. A batch whose loss is not finite or whose gradients
 look too large is handed back before its update, and the numpy path re-runs it with its usual checks.
 
 The products go to numpy's own OpenBLAS (its cblas gemm, found by :mod:`glassnet.blas`; numba's ``np.dot``
@@ -217,18 +217,12 @@ class CompiledEngine:
         """Run batches ``first_batch`` .. ``first_batch + n_batches − 1`` (0-based) of an epoch whose rows
         come in ``order``. Returns (losses, corrects, done, needs_check): the loss and correct count of
         each batch done, how many were done, and whether the next one must go through the numpy path."""
-        network = self.network
-        weights, biases = network.params.groups
-        self._workspace(batch_size, weights.values.dtype)
-        code, hyper, (state_w, state_b) = self._optimizer_arrays([weights, biases])
+        head, states, work = self._arguments(batch_size)
         limit = _NO_THRESHOLD if explode_threshold is None else explode_threshold
         losses, corrects = np.zeros(n_batches), np.zeros(n_batches, dtype=np.int64)
         kernels = self.kernels
         done, status = kernels.run_steps(
             self.blas, x, y, self.no_labels if labels is None else labels, order, batch_size, first_batch, n_batches,
-            weights.values, biases.values, weights.grads, biases.grads, self.sizes, self.codes, self.alphas,
-            self.cost_code, self.fused, float(network.l2), self.tiny, code, hyper, self.optimizer.t,
-            float(learning_rate), state_w, state_b, float(limit) ** 2, *self.work, self.x_rows, self.y_rows,
-            self.label_rows, losses, corrects)
+            *head, float(learning_rate), *states, float(limit) ** 2, *work, losses, corrects)
         self.optimizer.t += done
         return losses[:done], corrects[:done], done, status == kernels.NEEDS_CHECK
