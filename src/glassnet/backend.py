@@ -104,7 +104,7 @@ def row_sum(a):
     2.0 µs against 0.5 µs for 32 x 2. Other namespaces take the standard call."""
     if type(a) is not np.ndarray:
         return namespace_of(a).sum(a, axis=1, keepdims=True)
-    return a.dot(ones(a.shape[1], a.dtype))[:, None]
+    return a.dot(constant_vector(a.shape[1], a.dtype))[:, None]
 
 
 def row_max(a):
@@ -124,18 +124,18 @@ def row_max(a):
     return top[:, None]
 
 
-_ONES: dict = {}
+_CONSTANT_VECTORS: dict = {}
 
 
-def ones(n: int, dtype, value: float = 1) -> np.ndarray:
-    """A read-only numpy vector of ``n`` ones (or of ``value``), kept: the row sums and Σ delta are products
-    with it, ReLU takes the maximum against a row of zeros."""
+def constant_vector(n: int, dtype, value: float = 1) -> np.ndarray:
+    """A read-only numpy vector of ``n`` copies of ``value``, kept between calls: row sums are products with
+    a vector of ones, ReLU takes the maximum against a row of zeros."""
     key = (n, dtype, value)
-    found = _ONES.get(key)
+    found = _CONSTANT_VECTORS.get(key)
     if found is None:
-        if len(_ONES) > 256:  # many shapes seen: start again rather than grow without end
-            _ONES.clear()
-        found = _ONES[key] = np.full(n, value, dtype=dtype)
+        if len(_CONSTANT_VECTORS) > 256:  # many shapes seen: start again rather than grow without end
+            _CONSTANT_VECTORS.clear()
+        found = _CONSTANT_VECTORS[key] = np.full(n, value, dtype=dtype)
         found.flags.writeable = False
     return found
 

@@ -227,23 +227,12 @@ class WorkArrays:
 
 
 class Workspace:
-    """Work arrays kept between steps, by (owner, name, shape): the first step of a batch size allocates
-    them, every later one writes into the same arrays. Values cached in them (a layer's ``a``, ``z``,
-    ``delta``) are overwritten by the next step that uses the workspace."""
+    """Work arrays kept between steps, a :class:`WorkArrays` bundle per (owner, batch size): the first step of
+    a batch size allocates them, every later one writes into the same arrays. Values cached in them (a
+    layer's ``a``, ``z``, ``delta``) are overwritten by the next step that uses the workspace."""
 
     def __init__(self):
         self.arrays: dict = {}
-
-    def array(self, owner, name: str, shape: tuple, dtype, xp=np, fill=None):
-        """The kept array for (owner, name, shape, dtype); new arrays start as ``fill`` (or undefined).
-        ``dtype`` is a numpy dtype object (hashed as it is: this runs several times per step)."""
-        key = (id(owner), name, shape, dtype)
-        found = self.arrays.get(key)
-        if found is None:
-            found = self.arrays[key] = xp.empty(shape, dtype=dtype)
-            if fill is not None:
-                found[...] = fill
-        return found
 
     def bundle(self, owner, n_rows: int, make) -> WorkArrays:
         """The kept :class:`WorkArrays` of ``owner`` for batches of ``n_rows`` rows, made by ``make(n_rows)``
