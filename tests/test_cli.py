@@ -267,6 +267,11 @@ def test_engine_option_trains_the_same_numbers_compiled(tmp_path):
         for metric in ("loss", "accuracy"):
             assert runs["compiled"]["metrics"][split][metric] == pytest.approx(
                 runs["numpy"]["metrics"][split][metric], rel=1e-4, abs=1e-6)
+    assert "--engine compiled: trained with the compiled engine" in runs["compiled"]["notes"]
+    assert not any("engine" in note for note in runs["numpy"]["notes"])
+    auto = json.loads(glassnet("train", "--dataset", "xor", "--layers", "3", "--epochs", "2", "--engine", "auto",
+                               "--quiet", "--json", cwd=tmp_path).stdout)  # 2 steps: not worth loading numba
+    assert "--engine auto: trained with the numpy engine" in auto["notes"]
 
 
 def test_engine_compiled_without_numba_is_one_line_note(tmp_path):
@@ -301,6 +306,8 @@ def test_evaluate_a_split_of_the_csv_a_model_was_trained_on(tmp_path):
         assert evaluated["samples"] == {"test": 60, "train": 210}[split]  # 300 rows: 20 % test, 10 % validation
         assert evaluated["accuracy"] == pytest.approx(summary["metrics"][split]["accuracy"], abs=1e-9)
         assert evaluated["loss"] == pytest.approx(summary["metrics"][split]["loss"], rel=1e-5)
+    every_row = glassnet("evaluate", "model.npz", "--dataset", "data.csv", cwd=tmp_path).stdout
+    assert "data.csv (every row; the rows a training run held out: --split test): 300 samples" in every_row
     (tmp_path / "data.csv").write_text("\n".join(lines[:-1]) + "\n")  # one row fewer: other rows per split
     refused = glassnet("evaluate", "model.npz", "--dataset", "data.csv", "--split", "test", cwd=tmp_path, check=False)
     assert refused.returncode == 1 and "is not the data the model was trained on" in refused.stderr

@@ -96,21 +96,23 @@ def kernels_loaded() -> bool:
 
 
 def estimated_numpy_seconds(network, batch_rows: int, steps: int) -> float:
-    """A rough time for ``steps`` numpy-path steps: 60 µs of Python per step (the least measured, on 2-3-1)
-    plus 6 FLOPs per weight and row at 50 GFLOP/s (forward, two backward products)."""
-    return steps * (60e-6 + 6.0 * network.params.n_weights * batch_rows / 50e9)
+    """A rough time for ``steps`` numpy-path steps: 100 µs of Python and small numpy calls per step (95-105
+    µs measured on 2-3-1 and 2-16-16-2) plus 6 FLOPs per weight and row at 50 GFLOP/s (forward, two backward
+    products)."""
+    return steps * (100e-6 + 6.0 * network.params.n_weights * batch_rows / 50e9)
 
 
 def worth_compiling(network, batch_rows: int | None, planned_steps: int | None = None) -> bool:
     """Whether "auto" picks the compiled engine: where it measured faster than the numpy path, for a run long
-    enough to pay for loading the kernels (an estimated numpy time of at least 3 x LOAD_SECONDS, unless this
+    enough to pay for loading the kernels (an estimated numpy time of at least 2 x LOAD_SECONDS, unless this
     process has loaded them already). Here (benchmarks/results), compiled / numpy for 784-256-128-10 float32
     was 5.3, 1.9, 1.4, 1.1 at batch 1, 10, 32, 128 on one CPU and 2.3, 1.2 at batch 10, 128 on two, but
     0.96-1.00 at batch 2048, where the matrix products take the time either way; small networks (2-16-16-2)
     trained 8x faster compiled at any batch. A new user's 40-epoch command-line runs of a few tenths of a
-    second were 3-10x slower compiled, all of it the loading."""
+    second were 3-10x slower compiled, all of it the loading; a second user's 300-epoch run of 20-64-64-4 (numpy
+    2.5-5.6 s, compiled 1.6-1.9x faster) stayed numpy under a first estimate of 60 µs a step, now 100."""
     if planned_steps is not None and batch_rows is not None and not kernels_loaded() and \
-            estimated_numpy_seconds(network, batch_rows, planned_steps) < 3 * LOAD_SECONDS:
+            estimated_numpy_seconds(network, batch_rows, planned_steps) < 2 * LOAD_SECONDS:
         return False
     if network.params.n_weights <= AUTO_MAX_WEIGHTS:
         return True

@@ -118,6 +118,11 @@ class Trainer:
             raise ConfigError(f"engine must be one of {', '.join(compiled.ENGINES)}; got {engine!r}")
         self.engine = engine
 
+    @property
+    def compiled_in_use(self) -> bool:
+        """Whether the last batches ran on the compiled engine (``engine`` "compiled", or "auto" where it chose it)."""
+        return self._compiled is not None and self._compiled[1] is not None
+
     def stop(self, reason: str) -> None:
         """Stop after the current epoch, recording ``reason`` in the history."""
         self.stop_training = True

@@ -241,6 +241,9 @@ class _Run:
             self._fit(trainer, epochs)
             seconds = time.perf_counter() - started
             result = self._result(trainer, seconds)
+            if trainer.engine != "numpy":  # say which engine "auto" (or a fallback) really took
+                used = "compiled" if trainer.compiled_in_use else "numpy"
+                result.notes.append(f"--engine {trainer.engine}: trained with the {used} engine")
             if self.out is not None:
                 save_model(self.out, result.model)
         result.interrupted = trainer.interrupt_requested  # a signal after the last batch: the model is saved
@@ -323,7 +326,8 @@ def evaluation_data(model: Model, split: str):
     name = settings.dataset
     if not isinstance(name, str) or not data_module.is_builtin(name):
         raise ConfigError(f"the model was trained on the file {name!r} (its recorded path); glassnet never opens "
-                          f"a file named inside a model file: pass it with --dataset FILE to evaluate on it")
+                          f"a file named inside a model file: pass it with --dataset FILE (every row), or with "
+                          f"--dataset FILE --split test (the rows the run held out)")
     settings = dataclasses.replace(settings, target=None, task="auto")  # a built-in set has a fixed target
     if split == "all":
         dataset = data_module.load(name, seed=settings.seed, n_samples=settings.n_samples)

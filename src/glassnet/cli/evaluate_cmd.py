@@ -26,8 +26,9 @@ def add_arguments(p) -> None:
     p.add_argument("--target", help="target column of a CSV/NPY file (default: the model's target column)")
     p.add_argument("--split", choices=["train", "validation", "test", "all"],
                    help="which split of the model's own dataset (default: test, or train when the run held "
-                        "nothing out, as for xor); with --dataset, the file is cut as the training run cut it, "
-                        "and refused unless it is the same data (the fingerprint in the model file)")
+                        "nothing out, as for xor). With --dataset the default is every row; --split then cuts the "
+                        "file as the training run cut it, refused unless it is the same data (the fingerprint in "
+                        "the model file)")
     add_output_flags(p)
 
 
@@ -48,7 +49,7 @@ def run(args) -> int:
         X, y, where = file_split(model, args.dataset, args.split)
     elif args.dataset:
         X, y = data_for(model, args.dataset, args.target)
-        where = args.dataset
+        where = f"{args.dataset} (every row; the rows a training run held out: --split test)"
     else:  # only a built-in dataset is regenerated; a path recorded in the model file is never opened
         split = args.split or ("test" if settings_of(model).test_fraction else "train")
         X, y, where = evaluation_data(model, split)
