@@ -256,6 +256,15 @@ def forward(blas, xb, weights, biases, sizes, codes, alphas, A, Z, ahead, use_ah
 
 
 @jit
+def sum_rows(delta, out):
+    """out := Σ over the rows of delta (dC/db), read row by row (sequential reads of delta)."""
+    out[:] = 0.0
+    for i in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            out[j] += delta[i, j]
+
+
+@jit
 def backward(blas, xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l2):
     """From the output delta (already in D's last layer) down: grad_W = x.T @ delta, grad_b = Σ delta,
     dC/dx = delta @ W.T times f' of the layer below. Returns Σ over layers of the cheap bound ‖x‖² ‖delta‖²
@@ -275,11 +284,7 @@ def backward(blas, xb, weights, sizes, codes, alphas, A, Z, D, grad_w, grad_b, l
                     gW[i, j] = x[0, i] * delta[0, j]
         else:
             product(blas, x, delta, gW, 1.0, 0.0, True, False)
-        for j in range(n_out):  # Σ over the rows, row by row (sequential reads of delta)
-            grad_b[b_at + j] = 0.0
-        for i in range(n_rows):
-            for j in range(n_out):
-                grad_b[b_at + j] += delta[i, j]
+        sum_rows(delta, grad_b[b_at:b_at + n_out])
         if l2 != 0.0:
             for k in range(w_at, w_end):
                 grad_w[k] += l2 * weights[k]
@@ -309,11 +314,7 @@ def deltas_and_bound(blas, xb, weights, sizes, codes, alphas, A, Z, D, grad_b):
         w_at, b_at = w_end - n_in * n_out, b_end - n_out
         delta = layer_views(D, sizes, n_rows, l)
         x = xb if l == 0 else layer_views(Z, sizes, n_rows, l - 1)
-        for j in range(n_out):
-            grad_b[b_at + j] = 0.0
-        for i in range(n_rows):
-            for j in range(n_out):
-                grad_b[b_at + j] += delta[i, j]
+        sum_rows(delta, grad_b[b_at:b_end])
         bound += squared(x) * squared(delta) + squared(grad_b[b_at:b_end])
         if l > 0:  # dC/dz_{l-1} = delta_l @ W_l.T, before W_l changes
             below = layer_views(D, sizes, n_rows, l - 1)

@@ -58,11 +58,7 @@ class ParameterStore:
     """
 
     def __init__(self, shapes: Sequence[tuple[int, int]], dtype, xp=np):
-        self.shapes = [tuple(int(n) for n in shape) for shape in shapes]
-        self.dtype = np.dtype(dtype)
-        self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
-        self.n_biases = sum(n_out for _, n_out in self.shapes)
-        self.widest = max(max(shape) for shape in self.shapes) if self.shapes else 0  # the widest layer's width
+        self._count(shapes, dtype)
         self.weights = xp.zeros(self.n_weights, dtype=self.dtype)
         self.biases = xp.zeros(self.n_biases, dtype=self.dtype)
         self.grad_weights = xp.zeros(self.n_weights, dtype=self.dtype)
@@ -70,6 +66,14 @@ class ParameterStore:
         self.layers = self._slice()
         self._groups = (ParameterGroup("weights", self.weights, self.grad_weights, True),
                         ParameterGroup("biases", self.biases, self.grad_biases, False))
+
+    def _count(self, shapes, dtype) -> None:
+        """The shapes, dtype and sizes every store keeps: n_weights, n_biases and the widest layer's width."""
+        self.shapes = [tuple(int(n) for n in shape) for shape in shapes]
+        self.dtype = np.dtype(dtype)
+        self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
+        self.n_biases = sum(n_out for _, n_out in self.shapes)
+        self.widest = max(max(shape) for shape in self.shapes) if self.shapes else 0
 
     @classmethod
     def create(cls, shapes: Sequence[tuple[int, int]], dtype, xp=np) -> "ParameterStore":
@@ -142,11 +146,7 @@ class LayerwiseParameterStore(ParameterStore):
     """
 
     def __init__(self, shapes: Sequence[tuple[int, int]], dtype, xp):
-        self.shapes = [tuple(int(n) for n in shape) for shape in shapes]
-        self.dtype = np.dtype(dtype)
-        self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
-        self.n_biases = sum(n_out for _, n_out in self.shapes)
-        self.widest = max(max(shape) for shape in self.shapes) if self.shapes else 0
+        self._count(shapes, dtype)
         self.namespace = engine_namespace(xp)
         zeros = self.namespace.zeros
         self.layers = [LayerParameters(W=zeros((n_in, n_out), dtype=self.dtype), b=zeros(n_out, dtype=self.dtype),

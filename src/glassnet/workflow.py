@@ -333,11 +333,7 @@ def evaluation_data(model: Model, split: str):
         dataset = data_module.load(name, seed=settings.seed, n_samples=settings.n_samples)
         X, y = dataset.X, dataset.y
     else:
-        _, (train, validation, test) = prepare_splits(settings)
-        chosen = {"train": train, "validation": validation, "test": test}.get(split)
-        if chosen is None:
-            raise ConfigError(f"the model's training run has no {split} split")
-        X, y = chosen
+        X, y = _pick_split(prepare_splits(settings)[1], split)
     samples = "" if settings.n_samples is None else f", {settings.n_samples:,} samples"
     return X, y, f"built-in dataset {name} regenerated (seed {settings.seed}{samples}), {split} split"
 
@@ -358,14 +354,18 @@ def file_split(model: Model, path: str, split: str):
         raise ConfigError(f"{path} is not the data the model was trained on (the split's fingerprint differs from "
                           f"the one in the model file), so --split cannot pick the same rows; without --split "
                           f"every row of {path} is used")
-    chosen = (dataset.X, dataset.y) if split == "all" else \
-        {"train": splits[0], "validation": splits[1], "test": splits[2]}.get(split)
-    if chosen is None:
-        raise ConfigError(f"the model's training run has no {split} split")
-    X, y = chosen
+    X, y = (dataset.X, dataset.y) if split == "all" else _pick_split(splits, split)
     if model.network.task == "classification":  # the file's classes, in the model's order
         y = encode_labels([dataset.class_labels[i] for i in y.tolist()], model.class_labels, path)
     return X, y, f"{path}, {split} split (cut as in the model's training run, seed {settings.seed})"
+
+
+def _pick_split(splits, split: str):
+    """(X, y) of ``split`` ("train", "validation" or "test") among a run's (train, validation, test)."""
+    chosen = dict(zip(("train", "validation", "test"), splits)).get(split)
+    if chosen is None:
+        raise ConfigError(f"the model's training run has no {split} split")
+    return chosen
 
 
 def split_of(model: Model, name: str):
