@@ -2,8 +2,10 @@
 
 python benchmarks/predict_speed.py [--threads N] [--rounds 7] [--out PATH]
 
-Throughput at batch 10,000, and the latency of one-row ``predict_proba`` calls (batch 1), each measured in
-paired rounds whose order rotates; ratios are medians of the within-round ratios, with their min-max range.
+Throughput at batch 10,000, and the latency of ``predict_proba`` calls of one row and of ten rows, each
+measured in paired rounds whose order rotates; ratios are medians of the within-round ratios, with their
+min-max range. glassnet runs twice: ``Network.predict_proba`` (numpy) and ``glassnet.compiled.Predictor``
+(numba, when installed).
 The result file records OPENBLAS_CORETYPE and the BLAS in use.
 """
 import argparse
@@ -36,6 +38,15 @@ def best_of(function, repeats=7):
 def systems(net, X):
     """{name: function of a batch}: glassnet, PyTorch (no_grad) and onnxruntime, each that is installed."""
     found = {"glassnet predict_proba": net.predict_proba}
+    try:
+        import numba  # noqa: F401
+        from glassnet.compiled import Predictor
+
+        predictor = Predictor(net)
+        assert np.abs(predictor.predict_proba(X[:1]) - net.predict_proba(X[:1])).max() < 1e-6
+        found["glassnet compiled Predictor"] = predictor.predict_proba
+    except ImportError:
+        print("note: numba is not installed; skipping the compiled predictor", file=sys.stderr)
     try:
         import torch
 
@@ -92,19 +103,21 @@ def main():
         limit_threads(args.threads)
         os.environ["BENCH_THREADS"] = str(args.threads)
     X = np.random.default_rng(0).standard_normal((N, 784), dtype=np.float32)
-    one = X[:1].copy()
+    one, ten = X[:1].copy(), X[:10].copy()
     net = gn.Network([784, 256, 128, 10], activation="relu", output="softmax", seed=0, dtype="float32")
     found = systems(net, X)
 
     def batch(function):
         return best_of(lambda: function(X), repeats=3)
 
-    def latency(function):
-        function(one)
-        start = time.perf_counter()
-        for _ in range(LATENCY_CALLS):
-            function(one)
-        return (time.perf_counter() - start) / LATENCY_CALLS
+    def latency(rows):
+        def measure(function):
+            function(rows)
+            start = time.perf_counter()
+            for _ in range(LATENCY_CALLS):
+                function(rows)
+            return (time.perf_counter() - start) / LATENCY_CALLS
+        return measure
 
     base = "glassnet predict_proba"
     m = machine()
@@ -114,14 +127,20 @@ def main():
                                          f"{b.get('num_threads')} threads" for b in blas_in_use()),
              f"Ratios: medians of {args.rounds} within-round ratios (speed of glassnet / speed of the system), "
              f"[min-max] the noise.", ""]
+    bases = [name for name in (base, "glassnet compiled Predictor") if name in found]
     for title, measure, unit in ((f"batch {N:,} (throughput)", batch, "samples/s"),
-                                 ("batch 1 (latency of one predict_proba call)", latency, "µs per call")):
+                                 ("batch 1 (latency of one predict_proba call)", latency(one), "µs per call"),
+                                 ("batch 10 (latency of one predict_proba call)", latency(ten), "µs per call")):
         times = paired(found, args.rounds, measure)
-        lines += [f"### {title}", "", f"| system | {unit} (best round) | glassnet / system |", "|---|---|---|"]
+        lines += [f"### {title}", "", f"| system | {unit} (best round) | "
+                  + " | ".join(f"{name} / system" for name in bases) + " |", "|---|---|" + "---|" * len(bases)]
         for name, series in times.items():
-            ratios = [other / ours for other, ours in zip(series, times[base])]
             value = N / min(series) if unit == "samples/s" else 1e6 * min(series)
-            lines.append(f"| {name} | {value:,.1f} | {np.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}] |")
+            cells = []
+            for ours in bases:
+                ratios = [other / mine for other, mine in zip(series, times[ours])]
+                cells.append(f"{np.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]")
+            lines.append(f"| {name} | {value:,.1f} | " + " | ".join(cells) + " |")
         lines.append("")
     text = "\n".join(lines)
     print(text)

@@ -421,3 +421,76 @@ def test_one_row_sgd_on_a_wide_float32_network_stays_within_float32_rounding():
         net.fit(X, y, epochs=1, batch_size=1, learning_rate=0.01, engine=engine)
         weights[engine] = flat(net)
     np.testing.assert_allclose(weights["compiled"], weights["numpy"], rtol=0, atol=1e-6)
+
+
+# ---- compiled predictions (compiled.Predictor) ----------------------------------------------------------
+def forward_by_hand(net, X):
+    """ŷ written out with numpy, layer by layer: a = x W + b, z = f(a), each f from its formula."""
+    formulas = {"identity": lambda a: a, "sigmoid": lambda a: 1 / (1 + np.exp(-a)), "tanh": np.tanh,
+                "relu": lambda a: np.maximum(a, 0), "leaky_relu": lambda a: np.where(a > 0, a, 0.01 * a),
+                "softplus": lambda a: np.logaddexp(0, a),
+                "softmax": lambda a: np.exp(a - a.max(1, keepdims=True)) / np.exp(a - a.max(1, keepdims=True)).sum(1,
+                                                                                                   keepdims=True)}
+    z = np.asarray(X, dtype=np.float64)
+    for layer in net.layers:
+        z = formulas[layer.activation.name](z @ layer.W.astype(np.float64) + layer.b.astype(np.float64))
+    return z
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("pair", PAIRS, ids="-".join)
+@pytest.mark.parametrize("n_rows", [1, 2, 3, 4, 17, 64, 65])
+def test_compiled_predictions_equal_the_forward_pass_written_out(dtype, pair, n_rows):
+    hidden, output, cost = pair
+    net = gn.Network([4, 6, 5, 3], activation=hidden, output=output, cost=cost, seed=2, dtype=dtype)
+    X = np.random.default_rng(n_rows).standard_normal((n_rows, 4)).astype(dtype)
+    predictor = compiled.Predictor(net)
+    assert predictor.compiled
+    outputs = predictor.outputs(X)
+    assert outputs.dtype == np.dtype(dtype) and outputs.shape == (n_rows, 3)
+    np.testing.assert_allclose(outputs, forward_by_hand(net, X), rtol=0, atol=10 * TOLERANCE[dtype])
+    if net.task == "classification":  # the decisions from the written-out outputs (no ties in random data)
+        by_hand = forward_by_hand(net, X)
+        expected = (by_hand[:, 0] > 0.5).astype(int) if by_hand.shape[1] == 1 else by_hand.argmax(axis=1)
+        np.testing.assert_array_equal(predictor.predict(X), expected)
+    else:
+        np.testing.assert_array_equal(predictor.predict(X), outputs)
+
+
+def test_compiled_predictions_check_inputs_as_the_network_does():
+    net = gn.Network([3, 4, 2], activation="relu", output="softmax", seed=0, dtype="float32")
+    predictor = compiled.Predictor(net)
+    bad = np.ones((2, 3), dtype=np.float32)
+    bad[1, 2] = np.nan
+    with pytest.raises(gn.DataError, match="NaN"):
+        predictor.predict_proba(bad)
+    with pytest.raises(gn.ShapeError, match="first layer expects 3"):
+        predictor.predict_proba(np.ones((1, 4), dtype=np.float32))
+    rows = [[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]]  # a list of float64 numbers: converted as the network converts
+    np.testing.assert_allclose(predictor.predict_proba(rows), forward_by_hand(net, rows), atol=1e-6)
+    wide = np.arange(12.0).reshape(2, 6)[:, ::2] / 10  # not contiguous
+    np.testing.assert_allclose(predictor.predict_proba(wide), forward_by_hand(net, wide), atol=1e-6)
+    regression = gn.Network([3, 2], output="identity", cost="quadratic")
+    with pytest.raises(ConfigError, match="predict_proba needs a sigmoid or softmax"):
+        compiled.Predictor(regression).predict_proba(np.ones((1, 3)))
+
+
+def test_a_predictor_reads_the_networks_current_weights():
+    net = gn.Network([2, 3, 2], activation="tanh", output="softmax", seed=0)
+    predictor = compiled.Predictor(net)
+    X = np.array([[0.3, -0.7]])
+    before = predictor.predict_proba(X)
+    net.fit(np.random.default_rng(0).standard_normal((16, 2)), np.arange(16) % 2, epochs=3, learning_rate=0.5)
+    after = predictor.predict_proba(X)
+    assert np.abs(after - before).max() > 1e-3
+    np.testing.assert_allclose(after, forward_by_hand(net, X), rtol=0, atol=1e-12)
+
+
+def test_a_predictor_without_numba_or_for_an_unsupported_network_warns_and_uses_numpy(monkeypatch):
+    net = gn.Network([2, 3, 2], activation="tanh", output="softmax", seed=0)
+    X = np.array([[0.3, -0.7], [1.0, 2.0]])
+    monkeypatch.setattr(compiled, "load_kernels", lambda: None)
+    with pytest.warns(RuntimeWarning, match="predicting with the numpy engine: numba is not installed"):
+        predictor = compiled.Predictor(net)
+    assert not predictor.compiled
+    np.testing.assert_allclose(predictor.predict_proba(X), forward_by_hand(net, X), rtol=0, atol=1e-12)

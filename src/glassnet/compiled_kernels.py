@@ -23,6 +23,8 @@ SGD, MOMENTUM, NESTEROV, ADAM, ADAMW = range(5)
 # what a run of steps ended with: every batch done, or stopped before the update of a batch whose loss or
 # gradients need the numpy path's checks (it re-runs that batch and raises or goes on, exactly as always)
 FINISHED, NEEDS_CHECK = 0, 1
+# predictions of at most this many rows go row by row (see predict)
+ROW_BY_ROW = 3
 
 jit = numba.njit(cache=True, nogil=True)
 ROW_MAJOR, NO_TRANSPOSE, TRANSPOSE = 101, 111, 112  # CBLAS's codes
@@ -253,6 +255,26 @@ def forward(blas, xb, weights, biases, sizes, codes, alphas, A, Z, ahead, use_ah
         w_at += n_in * n_out
         b_at += n_out
     return x
+
+
+@jit
+def predict(blas, x, weights, biases, sizes, codes, alphas, A, Z, out):
+    """ŷ of the rows of ``x: (n_rows, n_in)`` (C-contiguous) into ``out: (n_rows, n_out)`` through
+    :func:`forward`; up to ROW_BY_ROW rows go one at a time (gemv: OpenBLAS's gemm took 55 µs for a 2 x 784
+    by 784 x 256 float32 product, its gemv 17 µs a row). Returns False, having computed nothing, when an
+    entry of x is NaN or infinite (the caller's own check then says which); True otherwise."""
+    flat = x.reshape(x.size)
+    for k in range(flat.size):
+        if not math.isfinite(flat[k]):
+            return False
+    one_by_one = x.shape[0] <= ROW_BY_ROW
+    for first in range(0, x.shape[0], 1 if one_by_one else x.shape[0]):
+        rows = x[first:first + 1] if one_by_one else x
+        z = forward(blas, rows, weights, biases, sizes, codes, alphas, A, Z, out[0, :0], False)
+        for i in range(z.shape[0]):
+            for j in range(out.shape[1]):
+                out[first + i, j] = z[i, j]
+    return True
 
 
 @jit
