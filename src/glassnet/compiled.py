@@ -242,9 +242,10 @@ class Predictor:
     """A network's predictions through the compiled forward pass: ŷ as :meth:`Network.outputs` computes it,
     to rounding (1e-6 in float32, 1e-12 in float64), with one call into machine code instead of a dozen
     numpy calls. It pays where those calls are most of the time: one row of 784-256-128-10 float32 took
-    46 µs through ``Network.predict_proba`` and 22 µs here (benchmarks/results/predict_speed.md).
+    44 µs through ``Network.predict_proba`` and 24 µs here, onnxruntime 32 µs (benchmarks/results/predict_speed.md).
 
-    ``predictor = Predictor(network)`` loads the kernels once (about 0.6 s a process); every call then reads
+    ``predictor = Predictor(network)`` loads the kernels (about 0.3 s a process; the first call on a machine
+    compiles them for its dtype, 6 s here, cached on disk by numba); every call then reads
     the network's current weights, so further training or ``set_weights`` is seen. Inputs are checked as
     :meth:`Network.check_x` does (a NaN or a wrong width is the same error). Each call allocates its own work
     arrays, so threads may share one predictor. Where numba is missing or the network has a layer or
