@@ -162,3 +162,23 @@ def test_predictions_match_numpy(sizes, output):
     x, _ = _data(9)
     np.testing.assert_array_equal(twin.predict(x), network.predict(x))
     _close(twin.predict_proba(x), network.predict_proba(x))
+
+
+@pytest.mark.parametrize("shuffle", [True, False, "blocks"])
+@pytest.mark.parametrize("options", [dict(optimizer="sgd", batch_size=4), dict(optimizer="adam", batch_size=1),
+                                     dict(optimizer="momentum", batch_size=None, clip_norm=0.05),
+                                     dict(optimizer="sgd", batch_size=3, clip_value=0.01)])
+def test_fit_under_the_standard_matches_numpy(shuffle, options):
+    """The trainer's whole loop (shuffled batches, sample weights, validation, accuracy, the gradient checks)
+    runs on strict arrays and lands on numpy's weights and history."""
+    network, twin = _pair("tanh", "softmax", "cross_entropy", l2=0.01)
+    x, y = _data(10)
+    weights = np.linspace(0.5, 1.5, 10)
+    start = network.params.get_vector()
+    histories = [net.fit(x, y.argmax(axis=1), epochs=3, learning_rate=0.1, shuffle=shuffle, sample_weight=weights,
+                         validation_data=(x[:4], y[:4]), **options) for net in (network, twin)]
+    assert np.abs(network.params.get_vector() - start).max() > 1e-4  # the run moved the weights
+    _close(twin.params.get_vector(), network.params.get_vector())
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(getattr(histories[1], key), getattr(histories[0], key), **TOLERANCE)
+    assert all(type(layer.W).__module__.startswith("array_api_strict") for layer in twin.layers)

@@ -141,9 +141,22 @@ def constant_vector(n: int, dtype, value: float = 1) -> np.ndarray:
 
 
 def product(xp):
-    """The matrix product to call in namespace ``xp``: numpy's ``dot`` (0.5–1 µs less per call than
-    ``matmul`` on small arrays, the same BLAS call on large ones), else the standard ``matmul``."""
-    return np.dot if xp is np else xp.matmul
+    """The matrix product to call in namespace ``xp``: on numpy the array method ``ndarray.dot`` (the same
+    BLAS call as ``np.dot`` and ``matmul`` on large arrays; on small ones 0.8 µs less than ``matmul`` and 0.3 µs
+    less than ``np.dot``, which first runs a Python-level dispatcher), else the standard ``matmul``."""
+    return np.ndarray.dot if xp is np else xp.matmul
+
+
+def take_rows(array, rows):
+    """The rows of ``array`` at ``rows``, a numpy array of positions or a slice: ``array[rows]`` on numpy;
+    elsewhere ``take`` along the first axis with the positions in the array's own namespace (the array API
+    indexes with neither numpy arrays nor one index for a 2-D array)."""
+    if isinstance(array, np.ndarray):
+        return array[rows]
+    xp = namespace_of(array)
+    if isinstance(rows, slice):
+        rows = np.arange(array.shape[0])[rows]
+    return xp.take(array, xp.asarray(rows), axis=0)
 
 
 def namespace_for(device: str) -> types.ModuleType:
@@ -168,6 +181,14 @@ def total(a):
     """Σ of every element of ``a``: the array's own ``sum()`` on numpy (``np.sum`` dispatches through
     ``__array_function__``, a microsecond more per call), the standard ``xp.sum`` elsewhere."""
     return a.sum() if type(a) is np.ndarray else namespace_of(a).sum(a)
+
+
+def count_true(mask) -> int:
+    """How many entries of the boolean array ``mask`` are True, as a Python int."""
+    if type(mask) is np.ndarray:
+        return int(np.count_nonzero(mask))
+    xp = namespace_of(mask)
+    return int(xp.sum(xp.astype(mask, xp.int64)))
 
 
 def sum_of_squares(a) -> float:

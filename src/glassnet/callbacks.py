@@ -30,11 +30,12 @@ class History:
     warnings: list = field(default_factory=list)  # what went wrong without stopping the run (see Trainer)
 
     def record(self, logs: dict) -> None:
-        """Append one epoch's logs (``epoch``, ``loss``, ``accuracy``, ``val_*``, ``learning_rate``) to the lists."""
-        for key in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
-            name = "epoch" if key == "epochs" else key
-            if name in logs:
-                getattr(self, key).append(logs[name])
+        """Append one epoch's logs (``epoch``, ``loss``, ``accuracy``, ``val_*``, ``learning_rate``) to the lists
+        (other keys are not kept)."""
+        for name, value in logs.items():
+            field_name = _RECORDED.get(name)
+            if field_name is not None:
+                getattr(self, field_name).append(value)
 
     def as_dict(self) -> dict:
         """Every field as a plain dict of lists (JSON-ready)."""
@@ -42,6 +43,11 @@ class History:
 
     def __len__(self) -> int:
         return len(self.epochs)
+
+
+#: the logs History.record keeps: log key -> field
+_RECORDED = {"epoch": "epochs", "loss": "loss", "accuracy": "accuracy", "val_loss": "val_loss",
+             "val_accuracy": "val_accuracy", "learning_rate": "learning_rate"}
 
 
 class Callback:

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
-from .backend import engine_namespace, namespace_for, namespace_of, numpy_like, sum_of_squares, to_numpy, total
+from .backend import count_true, engine_namespace, namespace_for, namespace_of, numpy_like, sum_of_squares, to_numpy, total
 from .blas import axpy
 from .constraints import check
 from .costs import Cost, default_cost_for, get_cost
@@ -392,8 +392,10 @@ class Network:
         x, y = self.check_xy(x, y)
         total, n_correct, step = 0.0, 0, self._chunk_rows()
         last = self.layers[-1]
-        for start in range(0, x.shape[0], step):
-            xb, yb = x[start:start + step], y[start:start + step]
+        n = x.shape[0]
+        for start in range(0, n, step):
+            # slice bounds inside the array and both axes named, as the array API standard asks
+            xb, yb = x[start:min(start + step, n), :], y[start:min(start + step, n), :]
             for layer in self.layers[:-1]:  # nothing is cached: training state stays as it was
                 xb = layer.predict(xb)
             a = self.xp.matmul(xb, last.W)
@@ -412,11 +414,11 @@ class Network:
         if type(outputs) is np.ndarray:  # numpy: a comparison or an argmax, and a count
             decided = outputs[:, 0] > 0.5 if outputs.shape[1] == 1 else outputs.argmax(axis=1)
             return int(np.count_nonzero(decided == labels))
-        return int((self.decide(outputs) == labels).sum())
+        return count_true(self.decide(outputs) == labels)
 
     def count_correct(self, outputs, y) -> int:
         """How many rows of ``outputs`` decide the same class as targets ``y`` (one-hot or 0/1)."""
-        return int((self.decide(outputs) == self.decide(y)).sum())
+        return count_true(self.decide(outputs) == self.decide(y))
 
     # ---- parameters --------------------------------------------------------------------------------
     def parameters(self) -> list:
