@@ -144,3 +144,13 @@ def test_text_labels_are_refused_with_where_to_take_them():
     with pytest.raises(gn.DataError) as caught:
         net.fit(np.zeros((3, 2)), np.array(["cat", "dog", "cat"]), epochs=1)
     assert "class indices 0..n_outputs-1" in str(caught.value) and "GlassnetClassifier" in str(caught.value)
+
+
+def test_softmax_over_one_unit_is_refused_with_what_to_use_instead():
+    """Softmax over one unit is e^a / e^a = 1 for every input: a network built so would report a loss of 0 and
+    learn nothing, so it is refused wherever a layer is made (Network, Dense, a model file's config)."""
+    for build in (lambda: gn.Network([2, 3, 1], output="softmax"), lambda: gn.Dense(3, 1, activation="softmax"),
+                  lambda: gn.Network([2, 1, 2], activation="softmax", output="softmax")):
+        with pytest.raises(gn.ConfigError, match="one sigmoid output"):
+            build()
+    assert gn.Network([2, 3, 2], output="softmax").n_outputs == 2  # two units are fine

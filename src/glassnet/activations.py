@@ -26,6 +26,8 @@ class Activation:
     output_range: tuple[float, float] = (-np.inf, np.inf)
     #: True when f acts on each unit alone, so dC/da = dC/dz * f'(a)
     elementwise = True
+    #: the fewest units of a layer on which f is not a constant (softmax over one unit is always 1)
+    min_units = 1
 
     def forward(self, a, out=None):
         """z = f(a). ``a: (n_samples, n_units) -> (n_samples, n_units)``; written into ``out`` when given."""
@@ -241,6 +243,7 @@ class Softmax(Activation):
     onnx_op = "Softmax"
     output_range = (0.0, 1.0)
     elementwise = False
+    min_units = 2  # e^a / e^a = 1 whatever a is: one unit would learn nothing and report a loss of 0
 
     def onnx_node(self) -> tuple[str, dict]:
         return self.onnx_op, {"axis": 1}  # over the units of each sample

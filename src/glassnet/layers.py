@@ -42,6 +42,11 @@ class Dense:
         self.n_in = check("n_in", n_in)
         self.n_out = check("n_out", n_out)
         self.activation: Activation = get_activation(activation)
+        if self.n_out < self.activation.min_units:
+            raise ConfigError(
+                f"activation {self.activation.name!r} needs at least {self.activation.min_units} units in its layer; "
+                f"over {self.n_out} its output is a constant (softmax over one unit is always 1, whatever the "
+                f"inputs). For two classes use one sigmoid output (output='sigmoid') or two softmax units")
         self.weight_init = get_initializer(weight_init)
         self.bias_init = get_initializer(bias_init)
         self.dtype = np.dtype(dtype)
