@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet import blas
 
 
 def test_dog_breed_network_counts_and_print():
@@ -154,3 +155,38 @@ def test_softmax_over_one_unit_is_refused_with_what_to_use_instead():
         with pytest.raises(gn.ConfigError, match="one sigmoid output"):
             build()
     assert gn.Network([2, 3, 2], output="softmax").n_outputs == 2  # two units are fine
+
+
+def test_a_step_of_small_products_is_counted_as_one_thread_by_openblas_rule():
+    from glassnet.threads import OPENBLAS_ONE_THREAD_BELOW, products_on_one_thread
+
+    assert OPENBLAS_ONE_THREAD_BELOW == 65_536 * 4
+    # 32 rows: 32·20·64 = 40,960 and 32·64·64 = 131,072 multiply-adds, both below 262,144
+    assert products_on_one_thread([20, 64, 64, 3], 32)
+    # 32 rows of 784 -> 256: 6,422,528 multiply-adds, threaded by OpenBLAS
+    assert not products_on_one_thread([784, 256, 10], 32)
+    assert not products_on_one_thread([20, 64, 64, 3], 64)  # 64·64·64 = 262,144 is not below
+
+
+@pytest.mark.skipif(blas.openblas_threads() is None, reason="numpy ships no OpenBLAS here")
+def test_fit_runs_small_products_on_one_blas_thread_and_restores_the_setting():
+    seen = []
+
+    class Threads(gn.Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            seen.append(blas.openblas_threads())
+
+    before = blas.openblas_threads()
+    blas.set_openblas_threads(2)
+    try:
+        rng = np.random.default_rng(0)
+        X, y = rng.standard_normal((200, 20)), rng.integers(0, 3, 200)
+        gn.Network([20, 64, 64, 3], activation="relu", output="softmax").fit(
+            X, y, epochs=2, batch_size=32, validation_data=(X, y), callbacks=[Threads()])
+        assert seen == [1, 1] and blas.openblas_threads() == 2
+        seen.clear()
+        gn.Network([20, 64, 64, 3], activation="relu", output="softmax").fit(  # 128·64·64 > 262,144: left alone
+            X, y, epochs=1, batch_size=128, callbacks=[Threads()])
+        assert seen == [2] and blas.openblas_threads() == 2
+    finally:
+        blas.set_openblas_threads(before)

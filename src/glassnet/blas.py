@@ -21,23 +21,26 @@ from .backend import namespace_of
 
 # (file pattern in numpy.libs, symbol prefix, symbol suffix, integer type): numpy >= 2's OpenBLAS builds
 _BUILDS = (
-    ("libscipy_openblas64_*", "scipy_cblas_", "64_", ctypes.c_int64),
-    ("libscipy_openblas-*", "scipy_cblas_", "", ctypes.c_int),
+    ("libscipy_openblas64_*", "scipy_", "64_", ctypes.c_int64),
+    ("libscipy_openblas-*", "scipy_", "", ctypes.c_int),
 )
 
 
-def _load_kernels() -> tuple[dict, dict]:
-    """``({dtype: axpy}, {dtype: gemm})`` from numpy's bundled OpenBLAS, or ({}, {}) when there is none."""
+def _load_kernels() -> tuple[dict, dict, tuple]:
+    """``({dtype: axpy}, {dtype: gemm}, (get_num_threads, set_num_threads))`` from numpy's bundled OpenBLAS,
+    or ({}, {}, ()) when there is none."""
     folder = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
     for pattern, prefix, suffix, integer in _BUILDS:
         for path in sorted(glob.glob(os.path.join(folder, pattern + ".so*"))):
             try:
                 library = ctypes.CDLL(path)
-                kernels = {np.dtype(np.float32): getattr(library, f"{prefix}saxpy{suffix}"),
-                           np.dtype(np.float64): getattr(library, f"{prefix}daxpy{suffix}")}
-                products = {dtype: _gemm(library, f"{prefix}{letter}gemm{suffix}", integer, real)
+                kernels = {np.dtype(np.float32): getattr(library, f"{prefix}cblas_saxpy{suffix}"),
+                           np.dtype(np.float64): getattr(library, f"{prefix}cblas_daxpy{suffix}")}
+                products = {dtype: _gemm(library, f"{prefix}cblas_{letter}gemm{suffix}", integer, real)
                             for dtype, letter, real in ((np.dtype(np.float32), "s", ctypes.c_float),
                                                         (np.dtype(np.float64), "d", ctypes.c_double))}
+                threads = (getattr(library, f"{prefix}openblas_get_num_threads{suffix}"),
+                           getattr(library, f"{prefix}openblas_set_num_threads{suffix}"))
             except (OSError, AttributeError):
                 continue
             for dtype, function in kernels.items():
@@ -45,8 +48,11 @@ def _load_kernels() -> tuple[dict, dict]:
                 # void cblas_?axpy(n, alpha, const x*, incx, y*, incy)
                 function.argtypes = [integer, real, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
                 function.restype = None
-            return kernels, products if ctypes.sizeof(ctypes.c_void_p) == 8 else {}
-    return {}, {}
+            # int openblas_get_num_threads(void); void openblas_set_num_threads(int)
+            threads[0].argtypes, threads[0].restype = [], ctypes.c_int
+            threads[1].argtypes, threads[1].restype = [ctypes.c_int], None
+            return kernels, products if ctypes.sizeof(ctypes.c_void_p) == 8 else {}, threads
+    return {}, {}, ()
 
 
 def _gemm(library, name: str, integer, real):
@@ -60,7 +66,18 @@ def _gemm(library, name: str, integer, real):
     return prototype(address)
 
 
-_KERNELS, _PRODUCTS = _load_kernels()
+_KERNELS, _PRODUCTS, _THREADS = _load_kernels()
+
+
+def openblas_threads() -> int | None:
+    """How many threads numpy's own OpenBLAS may use now, or None where it was not found."""
+    return _THREADS[0]() if _THREADS else None
+
+
+def set_openblas_threads(n_threads: int) -> None:
+    """Let numpy's own OpenBLAS use ``n_threads`` threads (a few microseconds; nothing where it was not found)."""
+    if _THREADS:
+        _THREADS[1](n_threads)
 
 
 def gemm_function(dtype):

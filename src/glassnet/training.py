@@ -27,6 +27,7 @@ from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted, Tra
 from .optimizers import Optimizer, get_optimizer
 from .params import Workspace
 from .schedules import get_schedule
+from .threads import one_thread_for_small_products
 from .validation import as_sample_weight
 
 
@@ -154,7 +155,9 @@ class Trainer:
         epochs = check("epochs", epochs)
         self.begin(x, y, validation_data, sample_weight)
         try:
-            self.train(max_epochs=epochs)
+            # small products: one BLAS thread for the whole run (see glassnet.threads for the measurement)
+            with one_thread_for_small_products(self.network.sizes, self._batch_rows()):
+                self.train(max_epochs=epochs)
             if not self.stop_training:
                 self.history.stop_reason = f"finished {self.epoch} epochs"
         finally:
