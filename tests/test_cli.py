@@ -254,6 +254,11 @@ def test_data_beyond_float32_is_named_at_train_and_predict(tmp_path, trained):
     predict = glassnet("predict", str(folder / "digits.npz"), str(tmp_path / "huge.npy"), check=False)
     assert predict.returncode != 0 and "too large for float32" in predict.stderr and "(1, 5)" in predict.stderr
     assert "NaN" not in predict.stderr and "before training" not in predict.stderr
+    assert "huge.npy (features)" in predict.stderr  # the file is named, as every other failure names it
+    features[1, 5] = np.nan
+    np.save(tmp_path / "gap.npy", features)
+    predict = glassnet("predict", str(folder / "digits.npz"), str(tmp_path / "gap.npy"), check=False)
+    assert predict.returncode == 1 and "gap.npy (features) contains 1 NaN" in predict.stderr
 
 
 def test_engine_option_trains_the_same_numbers_compiled(tmp_path):
@@ -311,3 +316,11 @@ def test_evaluate_a_split_of_the_csv_a_model_was_trained_on(tmp_path):
     (tmp_path / "data.csv").write_text("\n".join(lines[:-1]) + "\n")  # one row fewer: other rows per split
     refused = glassnet("evaluate", "model.npz", "--dataset", "data.csv", "--split", "test", cwd=tmp_path, check=False)
     assert refused.returncode == 1 and "is not the data the model was trained on" in refused.stderr
+
+
+def test_every_subcommands_help_is_written_for_its_users():
+    """The help texts come from the modules' docstrings, whose notes for the code's readers stay out."""
+    commands = ["train", "evaluate", "predict", "info", "export", "explain", "datasets", "playground"]
+    for command in commands:
+        text = glassnet(command, "--help").stdout
+        assert "usage: glassnet " + command in text and "floor" not in text, command

@@ -63,7 +63,7 @@ def test_csv_with_header_named_target_and_class_names(tmp_path):
 
 @pytest.mark.parametrize("content,words", [
     ("a,b,y\n1,2,0\n3,4\n", ["line 3", "2 fields", "header has 3"]),
-    ("a,b,y\n1,x,0\n", ["line 2", "column 'b'", "'x' is not a number"]),
+    ("a,b,y\n1,x,0\n", ["line 2", "column 'b'", "'x' is not a number", "only the target column may hold class"]),
     ("", ["header row"]),
     ("a,b,y\n", ["at least one data row"]),
     ("a,b,y\n1,nan,0\n", ["line 2", "column 'b'", "not a finite number"]),

@@ -448,7 +448,8 @@ def _finite_cell(path: str, line: int, column: str, cell: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise DataError(f"{path}, line {line}, column {column!r}: {cell[:40]!r} is not a number") from None
+        raise DataError(f"{path}, line {line}, column {column!r}: {cell[:40]!r} is not a number (feature columns "
+                        f"must hold numbers; only the target column may hold class names)") from None
     if not math.isfinite(value):
         raise DataError(f"{path}, line {line}, column {column!r}: {cell[:40]!r} is not a finite number")
     return value

@@ -18,7 +18,7 @@ from .datasets import DATASETS
 from .errors import ConfigError, DataError
 from .modelfile import Model, is_model_file, save_model
 from .network import Network
-from .validation import check_fits
+from .validation import as_matrix, check_fits
 from .callbacks import Callback, EarlyStopping, History, TargetReached
 from .training import Trainer
 
@@ -414,10 +414,13 @@ def features_for(model: Model, path: str):
     A CSV's columns are matched by name before any cell is read, so a wrong file is named as such."""
     if path.lower().endswith((".npy", ".npz")) or not os.path.isfile(path):
         names, X = data_module.load_feature_table(path)
-        return align_columns(names, X, model.feature_names, path, target=model.target)
-    header, body, has_header = data_module.csv_table(path)
-    order = column_order(header if has_header else None, len(header), model.feature_names, path, model.target)
-    return data_module.numeric_columns(path, header, body, order, 2 if has_header else 1)
+        X = align_columns(names, X, model.feature_names, path, target=model.target)
+    else:
+        header, body, has_header = data_module.csv_table(path)
+        order = column_order(header if has_header else None, len(header), model.feature_names, path, model.target)
+        X = data_module.numeric_columns(path, header, body, order, 2 if has_header else 1)
+    # the network's own check (NaN, infinities, values beyond its dtype), a failure naming the file
+    return as_matrix(X, f"{path} (features)", model.network.dtype, model.network.n_inputs)
 
 
 def confusion_matrix(truth, predicted, n_classes: int) -> np.ndarray:

@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in COMMANDS:
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
+        # the module's docstring, less the floor it sits on (words for the code's readers, not the command's users)
+        description = module.__doc__.replace(" (faces floor)", "")
+        command = sub.add_parser(module.NAME, help=module.HELP, description=description,
                                  epilog=module.EXAMPLE, formatter_class=HelpFormatter)
         module.add_arguments(command)
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
