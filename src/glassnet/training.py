@@ -535,7 +535,7 @@ def _squared_norm(xp, array, wide: bool = False) -> float:
     """Σ array² as a Python float (NaN or inf when an entry is); ``wide`` sums in float64 (no overflow)."""
     if wide:
         array = array.astype(np.float64) if type(array) is np.ndarray else xp.astype(array, xp.float64)
-    return float(xp.vdot(array, array)) if numpy_like(xp) else sum_of_squares(array)
+    return float(xp.vdot(array, array)) if xp is np or numpy_like(xp) else sum_of_squares(array)
 
 
 def _parameter_name(index: int) -> str:
