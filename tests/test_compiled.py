@@ -460,10 +460,11 @@ def test_compiled_predictions_equal_the_forward_pass_written_out(dtype, pair, n_
 def test_compiled_predictions_check_inputs_as_the_network_does():
     net = gn.Network([3, 4, 2], activation="relu", output="softmax", seed=0, dtype="float32")
     predictor = compiled.Predictor(net)
-    bad = np.ones((2, 3), dtype=np.float32)
-    bad[1, 2] = np.nan
-    with pytest.raises(gn.DataError, match="NaN"):
-        predictor.predict_proba(bad)
+    for n_rows in (2, compiled.Predictor.MAX_ROWS + 1):  # through the kernel, and through the numpy path
+        bad = np.ones((n_rows, 3), dtype=np.float32)
+        bad[1, 2] = np.nan
+        with pytest.raises(gn.DataError, match="NaN"):
+            predictor.predict_proba(bad)
     with pytest.raises(gn.ShapeError, match="first layer expects 3"):
         predictor.predict_proba(np.ones((1, 4), dtype=np.float32))
     rows = [[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]]  # a list of float64 numbers: converted as the network converts

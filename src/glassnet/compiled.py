@@ -292,16 +292,16 @@ class Predictor:
                 and x.shape[0] > 0 and x.flags.c_contiguous):  # else the network's full check and conversion
             x = np.ascontiguousarray(network.check_x(x))
         n_rows = x.shape[0]
-        if n_rows > self.MAX_ROWS:
-            return np.asarray(network.outputs(x, checked=True))
+        if n_rows > self.MAX_ROWS:  # through the network's own check (the test above is of types, not values)
+            return np.asarray(network.outputs(x))
         weights, biases = (group.values for group in network.params.groups)
         out = np.empty((n_rows, int(self.sizes[-1])), dtype=self.dtype)
         A, Z = np.empty(n_rows * self.width, self.dtype), np.empty(n_rows * self.width, self.dtype)
         # up to ROW_BY_ROW rows the kernels take np.dot's gemv, and leaving out the BLAS function saves ~3 µs
         blas = None if n_rows <= self.kernels.ROW_BY_ROW else self.blas
-        if not self.kernels.predict(blas, x, weights, biases, self.sizes, self.codes, self.alphas, A, Z, out):
-            network.check_x(x)  # a NaN or an infinity: raises the network's own error, naming it
-        return out
+        if self.kernels.predict(blas, x, weights, biases, self.sizes, self.codes, self.alphas, A, Z, out):
+            return out
+        return np.asarray(network.outputs(x))  # a NaN or an infinity: the network's own check names it
 
     def predict_proba(self, x) -> np.ndarray:
         """Class probabilities ``(n_samples, n_out)``, as :meth:`Network.predict_proba`."""
