@@ -2,7 +2,8 @@
 
 A checkpoint holds the weights, the optimizer's state (momentum, Adam moments, step count), the schedule's
 position (the epoch), the random generator's state, a part-run epoch's position and running sums, the
-history, the callbacks' state (early stopping's best score, patience count and best weights) and a
+history, the callbacks' state (early stopping's best score, patience count and best weights), the engine it
+ran on (numpy or compiled: a run resumes on it, so it ends bit for bit where it would have) and a
 fingerprint of the training data. Its trainer state is checked against :data:`TRAINER_STATE` (every field
 typed and bounded) before anything is rebuilt. ``restore_trainer`` rebuilds a
 :class:`~glassnet.training.Trainer` that continues the same run: resumed after an interruption, it ends
@@ -22,6 +23,7 @@ from .errors import ModelFileError
 from .modelfile import (CONFIG, MAX_LAYERS, MAX_TEXT, TRAINING, AnyOf, Flag, Info, Int, ListOf, MapOf, Model,
                         Number, Record, Text, load_model, save_model)
 from .callbacks import Callback, History
+from .compiled import ENGINES
 from .optimizers import get_optimizer
 from .schedules import get_schedule
 from .training import EpochProgress, Trainer
@@ -51,6 +53,7 @@ TRAINER_STATE = Record({
     "learning_rate": Number(0.0, 1e6), "batch_size": Int(1, MAX_COUNT, optional=True), "schedule": CONFIG,
     "shuffle": AnyOf((Flag(), Text(8, choices=("blocks",)))), "clip_norm": OPTIONAL_POSITIVE, "clip_value": OPTIONAL_POSITIVE,
     "explode_threshold": OPTIONAL_POSITIVE, "epoch": Int(0, MAX_COUNT), "progress": PROGRESS,
+    "engine": Text(16, choices=ENGINES, optional=True),
     "total_epochs": Int(1, MAX_COUNT, optional=True), "rng_state": RNG_STATE, "history": HISTORY,
     "settings": TRAINING, "callbacks": ListOf(CALLBACK, 64), "data_fingerprint": TRAINING.fields["data_fingerprint"],
 }, required=("optimizer", "optimizer_t", "optimizer_slots", "learning_rate", "schedule", "shuffle", "epoch",
@@ -91,7 +94,7 @@ def save_checkpoint(path: str, trainer: Trainer, model: Model | None = None, set
         "learning_rate": trainer.learning_rate, "batch_size": trainer.batch_size,
         "schedule": trainer.schedule.get_config(), "shuffle": trainer.shuffle,
         "clip_norm": trainer.clip_norm, "clip_value": trainer.clip_value,
-        "explode_threshold": trainer.explode_threshold,
+        "explode_threshold": trainer.explode_threshold, "engine": trainer.engine,
         "epoch": trainer.epoch, "progress": progress, "total_epochs": total_epochs,
         "rng_state": trainer.network.rng.bit_generator.state,
         "history": trainer.history.as_dict(), "settings": settings or {}, "callbacks": callbacks,
@@ -141,7 +144,7 @@ def restore_trainer(path: str, callbacks=()) -> tuple[Trainer, Model, dict]:
     try:
         trainer = Trainer(network, get_optimizer(state["optimizer"]), state["learning_rate"], state["batch_size"],
                           get_schedule(state["schedule"]), state["shuffle"], callbacks, state.get("clip_norm"),
-                          state.get("clip_value"), state.get("explode_threshold"))
+                          state.get("clip_value"), state.get("explode_threshold"), state.get("engine") or "numpy")
         trainer.optimizer.t = state["optimizer_t"]
         _restore_optimizer(trainer, model.extra_arrays, state["optimizer_slots"])
         trainer.epoch = state["epoch"]

@@ -15,7 +15,8 @@ from typing import Sequence
 import numpy as np
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, get_activation
-from .backend import count_true, engine_namespace, namespace_for, namespace_of, numpy_like, sum_of_squares, to_numpy, total
+from .backend import (count_true, engine_namespace, namespace_for, namespace_of, numpy_like, sum_of_squares, to_numpy,
+                      total)
 from .blas import axpy
 from .constraints import check
 from .costs import Cost, default_cost_for, get_cost

@@ -21,15 +21,19 @@ class ProgressBar(Callback):
         self.every = max(1, -(-total_epochs // LINES_PER_RUN))
 
     def on_train_begin(self, trainer):
-        """Open a tqdm bar when the stream is a terminal (without tqdm, or on a pipe or file: plain lines)."""
+        """Open a tqdm bar when the stream is a terminal (without tqdm, or on a pipe or file: plain lines). The
+        total is the epoch the trainer's run ends at when it says (a resumed run's own, not a default)."""
+        if trainer.last_epoch is not None:
+            self.total = trainer.last_epoch
+            self.every = max(1, -(-self.total // LINES_PER_RUN))
         if not _is_terminal(self.stream):
             return
         try:
             from tqdm import tqdm
         except ImportError:  # pragma: no cover - the cli extra brings tqdm
             return
-        self.bar = tqdm(total=self.total, unit="epoch", file=self.stream, dynamic_ncols=True, leave=True,
-                        desc="training")
+        self.bar = tqdm(total=self.total, initial=trainer.epochs_completed, unit="epoch", file=self.stream,
+                        dynamic_ncols=True, leave=True, desc="training")
 
     def on_epoch_end(self, trainer, epoch, logs):
         """Advance the bar by one epoch with its loss and accuracy, or print a plain line every tenth of the run."""

@@ -20,7 +20,7 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
         early_stopping=None, target_loss: float | None = None, target_accuracy: float | None = None,
         callbacks: Sequence[Callback] = (), sample_weight=None, clip_norm: float | None = None,
         clip_value: float | None = None, explode_threshold: float | None = 1e10, checkpoint: str | None = None,
-        checkpoint_every: int = 1, resume: bool = False, engine: str = "numpy") -> History:
+        checkpoint_every: int = 1, resume: bool = False, engine: str | None = None) -> History:
     """Train ``network`` on (x, y) by gradient descent and return its :class:`History`.
 
     Parameters
@@ -57,8 +57,9 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
         A file to save the whole run to every ``checkpoint_every`` epochs and on interruption.
     resume : bool
         Continue the run saved in ``checkpoint`` (its weights, optimizer state, RNG and position).
-    engine : {"numpy", "compiled", "auto"}
-        "numpy" (the reference), "compiled" (glassnet.compiled, needs numba: warns and uses numpy when it
+    engine : {"numpy", "compiled", "auto"} or None
+        None: "numpy", or on resuming the engine the run was saved with (a resumed run continues bit for bit
+        on the engine it ran on; on another one it differs by rounding). "numpy" (the reference), "compiled" (glassnet.compiled, needs numba: warns and uses numpy when it
         cannot run this training) or "auto" (compiled when it can and it pays: networks of at most 16,384
         weights, or batches of at most 512 rows, in runs long enough to pay for loading the kernels; numpy
         otherwise, quietly; see ``glassnet.compiled.worth_compiling``).
@@ -73,15 +74,19 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
     if checkpoint is not None:
         extra.append(Checkpoint(checkpoint, checkpoint_every, total_epochs=epochs))
         if resume:
-            return _resume(network, checkpoint, extra, x, y, epochs, validation_data, sample_weight)
+            return _resume(network, checkpoint, extra, x, y, epochs, validation_data, sample_weight, engine)
     trainer = Trainer(network, optimizer, learning_rate, batch_size, schedule, shuffle, extra, clip_norm,
-                      clip_value, explode_threshold, engine)
+                      clip_value, explode_threshold, engine or "numpy")
     return trainer.fit(x, y, epochs, validation_data, sample_weight)
 
 
-def _resume(network, checkpoint: str, callbacks, x, y, epochs, validation_data, sample_weight) -> History:
-    """Continue the run saved in ``checkpoint`` on ``network`` (which must have the same layers)."""
+def _resume(network, checkpoint: str, callbacks, x, y, epochs, validation_data, sample_weight,
+            engine: str | None = None) -> History:
+    """Continue the run saved in ``checkpoint`` on ``network`` (which must have the same layers), on the
+    engine it was saved with unless ``engine`` names another."""
     restored, _, _ = restore_trainer(checkpoint, callbacks)
+    if engine is not None:
+        restored.use_engine(engine)
     if restored.network.get_config()["layers"] != network.get_config()["layers"]:
         raise ConfigError(f"checkpoint {checkpoint} holds a different network: "
                           f"{restored.network!r}, not {network!r}")

@@ -111,6 +111,7 @@ class Trainer:
         self.workspace = Workspace()  # the step's work arrays, kept between steps
         self.data: TrainingData | None = None
         self.start_loss = math.nan  # the loss at begin(), on a sample (see sample_loss)
+        self.last_epoch: int | None = None  # the epoch the current fit() ends at (a progress bar's total)
         self.use_engine(engine)
         self._compiled, self._arange, self._planned_steps = None, None, None
 
@@ -153,6 +154,7 @@ class Trainer:
     def fit(self, x, y, epochs: int = 10, validation_data=None, sample_weight=None) -> History:
         """Run ``epochs`` more epochs (a partly run epoch left by an interruption counts as one)."""
         epochs = check("epochs", epochs)
+        self.last_epoch = self.epochs_completed + epochs
         self.begin(x, y, validation_data, sample_weight)
         try:
             # small products: one BLAS thread for the whole run (see glassnet.threads for the measurement)
@@ -274,8 +276,7 @@ class Trainer:
     def _run_batches(self, max_steps: int | None) -> int:
         """Run the epoch's next batches (at most ``max_steps``); returns how many ran."""
         data, progress, order = self.data, self.progress, self._order()
-        batch_rows, ran = self._batch_rows(), 0
-        n_batches = -(-data.x.shape[0] // batch_rows)
+        batch_rows, n_batches, ran = self._batch_rows(), self._n_batches(), 0
         engine = self._compiled_engine()
         labels, blocks = data.labels, self.shuffle == "blocks"
         gather = operator.getitem if isinstance(data.x, np.ndarray) else take_rows  # array[rows] on numpy

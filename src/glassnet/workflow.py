@@ -152,12 +152,13 @@ def check_output_and_cost(output: str, cost: str | None) -> None:
 
 def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: str | None = None,
           checkpoint_every: int | None = None, handle_signals: bool = False, out: str | None = None,
-          engine: str = "numpy") -> TrainResult:
+          engine: str | None = None) -> TrainResult:
     """Train from scratch as ``settings`` say. With ``checkpoint`` the run is saved there every
     ``checkpoint_every`` epochs (if given) and whenever it is interrupted; with ``out`` the final model is
     saved there, inside the same signal handling (a Ctrl-C during that save waits for it to complete).
-    ``engine``: "numpy", "compiled" or "auto" (see :class:`~glassnet.training.Trainer`); it changes the speed,
-    not the numbers, so it is not one of the run's settings."""
+    ``engine``: "numpy" (None: the default), "compiled" or "auto" (see :class:`~glassnet.training.Trainer`);
+    it changes the speed, not the numbers beyond rounding, so it is not one of the run's settings (a checkpoint
+    keeps it, to resume on it)."""
     if any(not isinstance(h, int) or h < 1 for h in settings.hidden):
         raise ConfigError(f"hidden layer sizes must be positive integers, got {settings.hidden!r}")
     settings, notes = resolve_fractions(settings)
@@ -167,7 +168,7 @@ def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: s
     standardizer = data_module.Standardizer().fit(splits[0][0]) if settings.standardize else None
     network = build_network(settings, dataset, dataset.X.shape[1])
     trainer = Trainer(network, settings.optimizer, settings.learning_rate, settings.batch_size,
-                      settings.schedule, clip_norm=settings.clip_norm, engine=engine)
+                      settings.schedule, clip_norm=settings.clip_norm, engine=engine or "numpy")
     run = _Run(settings, dataset, splits, standardizer, checkpoint, checkpoint_every, handle_signals, out)
     result = run.go(trainer, settings.epochs, callbacks)
     result.notes.extend(notes)
@@ -176,14 +177,16 @@ def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: s
 
 def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | None = None,
            handle_signals: bool = False, out: str | None = None, overrides: dict | None = None,
-           engine: str = "numpy") -> TrainResult:
+           engine: str | None = None) -> TrainResult:
     """Continue the run saved in checkpoint ``path`` (same data, split, weights, optimizer, RNG, position,
-    callbacks' state). ``overrides``: settings given again on the command line; any that differ from the
-    checkpoint's are refused, as is data that changed since the checkpoint was written."""
+    callbacks' state), on the engine it was saved with unless ``engine`` names another. ``overrides``:
+    settings given again on the command line; any that differ from the checkpoint's are refused, as is data
+    that changed since the checkpoint was written."""
     from .checkpoint import restore_trainer
 
     trainer, model, state = restore_trainer(path)
-    trainer.use_engine(engine)
+    if engine is not None:
+        trainer.use_engine(engine)
     known = {k: v for k, v in state.get("settings", {}).items() if k in TrainSettings.__dataclass_fields__}
     if "dataset" not in known:
         raise ConfigError(f"{path} was not written by `glassnet train`; resume it with fit(..., resume=True)")

@@ -47,8 +47,9 @@ def add_arguments(p) -> None:
                    help="float32 (default here, for speed) or float64 (the default of Network() in Python)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
     p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
-    p.add_argument("--engine", default="numpy", choices=ENGINES,
-                   help="numpy (the reference, default); compiled: numba's machine code (pip install "
+    p.add_argument("--engine", default=None, choices=ENGINES,
+                   help="numpy (the reference, default; with --resume, the engine the run was saved with); "
+                        "compiled: numba's machine code (pip install "
                         "'glassnet[fast]'; the first run on a machine compiles for 20-30 s, every run loads it "
                         "for about 0.6 s, so it pays on runs of seconds or more); auto: compiled where it pays")
     p.add_argument("--test-fraction", type=fraction,
