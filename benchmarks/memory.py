@@ -1,8 +1,12 @@
-"""Peak memory of a fit on ~200 MB of float32 data (run by hand): python benchmarks/memory.py
+"""Peak memory of a fit on ~200 MB of float32 data (run by hand): python benchmarks/memory.py [--out PATH]
+
+The result goes to benchmarks/results/memory.md unless ``--out`` names another file (the shipped result
+stays as it is when you measure your own machine).
 
 Each measurement runs in a fresh subprocess: it builds the data, notes its peak resident memory, trains
 784-256-128-10 for one epoch (batch 128), and reports how far the peak rose above data + interpreter.
 """
+import argparse
 import json
 import os
 import subprocess
@@ -25,6 +29,9 @@ print(json.dumps({"data_mb": X.nbytes / 2**20, "peak_before_mb": before / 1024, 
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "memory.md"))
+    args = parser.parse_args()
     src = os.path.join(os.path.dirname(__file__), "..", "src")
     rows = 200 * 2**20 // (784 * 4)
     out = subprocess.run([sys.executable, "-c", CHILD, src, str(rows)], capture_output=True, text=True, check=True)
@@ -34,9 +41,9 @@ def main():
             f"peak before fit (data + interpreter + numpy): {r['peak_before_mb']:.1f} MB\n"
             f"peak during fit: {r['peak_after_mb']:.1f} MB  (+{extra:.1f} MB = {extra / r['data_mb']:.1%} of the data)\n")
     print(text)
-    path = os.path.join(os.path.dirname(__file__), "results", "memory.md")
-    with open(path, "w") as handle:
+    with open(args.out + ".tmp", "w") as handle:
         handle.write(text)
+    os.replace(args.out + ".tmp", args.out)
 
 
 if __name__ == "__main__":

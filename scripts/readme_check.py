@@ -14,7 +14,8 @@ What it does:
    - every ```python block runs; a ``print(...)  # prints: X`` line must print X;
    - the set-up command's promises: the test accuracy it names and the PNG files in plots/;
    - the tutorial's output blocks: each of their lines appears in ``glassnet explain xor-article``;
-   - ``glassnet playground`` prints the URL the README gives, and that URL serves the page;
+   - ``glassnet playground`` prints the URL the README gives, and that URL serves the page; ``mkdocs serve``
+     serves the site at the URL its comment gives (both servers are stopped after the check);
    - the inline ``glassnet ...`` commands of the prose (without placeholders) exit with status 0.
 Prints one line per check and a summary; exit status 1 if any check failed.
 """
@@ -100,6 +101,9 @@ class Checker:
             if command.startswith("glassnet playground"):
                 self.check_playground(command, where)
                 continue
+            if command.startswith("mkdocs serve"):  # a server that runs until stopped
+                self.check_docs_server(command, where)
+                continue
             result = self.shell(command.split("  #")[0])
             if not self.check(result.returncode == 0, where, f"exit {result.returncode}: {result.stderr[-800:]}"):
                 continue
@@ -168,6 +172,18 @@ class Checker:
             if self.check(ok, f"{where}: prints {url.group(1) if url else '?'}",
                           f"printed {first!r}; stderr {process.stderr.read() if process.poll() is not None else ''}"):
                 self.check(fetch(url.group(1)), f"{where}: {url.group(1)} serves the page")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+    def check_docs_server(self, command: str, where: str) -> None:
+        """``mkdocs serve``: it builds the site, then serves the URL its comment gives until it is stopped."""
+        url = re.search(r"#\s*(http://\S+)", command)
+        process = subprocess.Popen(["bash", "-c", "exec " + command.split("#")[0]], cwd=self.work, env=self.env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            served = bool(url) and any(fetch(url.group(1)) for _ in range(12))  # the first build takes a while
+            self.check(served, f"{where}: {url.group(1) if url else '?'} serves the site", "nothing served in 2 min")
         finally:
             process.terminate()
             process.wait(timeout=30)

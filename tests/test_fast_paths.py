@@ -232,6 +232,28 @@ def test_a_fit_never_copies_the_data():
     assert peak < 0.05 * x.nbytes + 8 * 2 ** 20, f"a fit on {x.nbytes:,} bytes of data allocated {peak:,} bytes"
 
 
+def test_data_on_disk_of_another_dtype_is_said_to_be_copied(tmp_path):
+    """A float32 memmap trained by a float64 network (or uint8 pixels by any network) is converted, which
+    copies all of it into memory: a warning says so with the sizes; a network of the file's dtype reads it
+    in place, without a word."""
+    import warnings
+
+    path = str(tmp_path / "X.npy")
+    stored = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(50_000, 20))
+    stored[:] = np.random.default_rng(0).standard_normal((50_000, 20))
+    stored.flush()
+    X, y = np.load(path, mmap_mode="r"), np.arange(50_000) % 2
+    with pytest.warns(RuntimeWarning, match=r"float32 numpy.memmap \(4.0 MB on disk\); converting it to float64 "
+                                            r"copies all of it into memory \(8.0 MB\); a network of dtype 'float32'"):
+        gn.Network([20, 4, 2], output="softmax").fit(X, y, epochs=1, batch_size=5_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gn.Network([20, 4, 2], output="softmax", dtype="float32").fit(X, y, epochs=1, batch_size=5_000)
+    pixels = np.lib.format.open_memmap(str(tmp_path / "P.npy"), mode="w+", dtype=np.uint8, shape=(1000, 20))
+    with pytest.warns(RuntimeWarning, match="store it as float32 on disk"):
+        gn.Network([20, 4, 2], output="softmax", dtype="float32").fit(pixels, y[:1000], epochs=1)
+
+
 def _accepted_pairs():
     """Every (output activation, cost) pair a network accepts."""
     pairs = []

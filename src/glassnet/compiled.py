@@ -4,7 +4,8 @@ The numpy path stays the reference and the glass box (trace, playground) always 
 the same arithmetic, batch after batch without returning to Python, on the network's own flat weight and
 bias arrays and the optimizer's own state arrays (so checkpoints, ``get_weights`` and a later numpy epoch
 see exactly what it did). The two agree to rounding: with SGD, momentum and Nesterov 1e-6 in float32 and
-1e-12 in float64 after an epoch; Adam and AdamW divide by √v, which turns rounding-sized differences in
+1e-12 in float64 after an epoch of a few thousand steps (in float32 the gap grows with the steps, as the
+numpy path's own float32 rounding does); Adam and AdamW divide by √v, which turns rounding-sized differences in
 gradients near 0 into steps of up to the learning rate, so there the two agree only as well as the numpy path
 agrees with itself at another precision (README, "The compiled engine").
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -26,7 +27,20 @@ def as_matrix(x, name: str = "X", dtype=np.float64, n_features: int | None = Non
             f"{name} has {array.shape[1]} features per sample, but the first layer expects {n_features} "
             f"(layer 1: {n_features} inputs)"
         )
+    if isinstance(x, np.memmap) and array.dtype != np.dtype(dtype):
+        _warn_memmap_copy(name, array, dtype)
     return xp.asarray(_to_dtype(array, dtype, name))
+
+
+def _warn_memmap_copy(name: str, array: np.ndarray, dtype) -> None:
+    """Data on disk (a ``numpy.memmap``) of another dtype than the network's is copied into memory whole by
+    the conversion: said once, with the size and how to avoid it, instead of a silent copy."""
+    target = np.dtype(dtype)
+    how = (f"a network of dtype {array.dtype.name!r} reads it in place" if array.dtype.kind == "f" else
+           f"store it as {target.name} on disk to read it in place")
+    warnings.warn(f"glassnet: {name} is a {array.dtype.name} numpy.memmap ({array.nbytes / 1e6:,.1f} MB on disk); "
+                  f"converting it to {target.name} copies all of it into memory "
+                  f"({array.size * target.itemsize / 1e6:,.1f} MB); {how}", RuntimeWarning, stacklevel=4)
 
 
 def _to_dtype(array: np.ndarray, dtype, name: str) -> np.ndarray:
