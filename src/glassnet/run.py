@@ -59,8 +59,8 @@ def fit(network, x, y, epochs: int = 10, batch_size: int | None = 32, optimizer=
         Continue the run saved in ``checkpoint`` (its weights, optimizer state, RNG and position).
     engine : {"numpy", "compiled", "auto"} or None
         None: "numpy", or on resuming the engine the run was saved with (a resumed run continues bit for bit
-        on the engine it ran on; on another one it differs by rounding). "numpy" (the reference), "compiled" (glassnet.compiled, needs numba: warns and uses numpy when it
-        cannot run this training) or "auto" (compiled when it can and it pays: networks of at most 16,384
+        on the engine it ran on; on another one it differs by rounding). "numpy" (the reference), "compiled"
+        (glassnet.compiled, needs numba: warns and uses numpy when it cannot run this training) or "auto" (compiled when it can and it pays: networks of at most 16,384
         weights, or batches of at most 512 rows, in runs long enough to pay for loading the kernels; numpy
         otherwise, quietly; see ``glassnet.compiled.worth_compiling``).
     """
