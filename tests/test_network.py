@@ -1,3 +1,5 @@
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -190,3 +192,21 @@ def test_fit_runs_small_products_on_one_blas_thread_and_restores_the_setting():
         assert seen == [2] and blas.openblas_threads() == 2
     finally:
         blas.set_openblas_threads(before)
+
+
+@pytest.mark.skipif(blas.openblas_threads() is None or importlib.util.find_spec("threadpoolctl") is None,
+                    reason="numpy ships no OpenBLAS here, or threadpoolctl is missing")
+def test_a_thread_count_asked_for_is_kept_for_small_products_too():
+    from glassnet.threads import limit_threads
+
+    seen = []
+
+    class Threads(gn.Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            seen.append(blas.openblas_threads())
+
+    X, y = np.random.default_rng(0).standard_normal((64, 20)), np.arange(64) % 3
+    with limit_threads(2):
+        asked = blas.openblas_threads()  # 2 (1 on a one-core machine, where OpenBLAS starts one thread)
+        gn.Network([20, 8, 3], output="softmax").fit(X, y, epochs=1, callbacks=[Threads()])
+    assert seen == [asked]

@@ -23,9 +23,14 @@ def blas_threads() -> dict:
     return {info["internal_api"]: info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"}
 
 
+#: how many limit_threads blocks are open: a thread count asked for explicitly is kept as it is
+_EXPLICIT = 0
+
+
 @contextlib.contextmanager
 def limit_threads(n_threads: int | None):
-    """``with limit_threads(1): net.fit(...)`` — None leaves the setting alone."""
+    """``with limit_threads(1): net.fit(...)`` — None leaves the setting alone. Inside the block the count is
+    the one asked for, also where :func:`one_thread_for_small_products` would have taken one thread."""
     if n_threads is None:
         yield
         return
@@ -35,8 +40,13 @@ def limit_threads(n_threads: int | None):
         from threadpoolctl import threadpool_limits
     except ImportError:
         raise ConfigError("setting the thread count needs threadpoolctl: pip install 'glassnet[speed]'") from None
+    global _EXPLICIT
     with threadpool_limits(limits=n_threads, user_api="blas"):
-        yield
+        _EXPLICIT += 1
+        try:
+            yield
+        finally:
+            _EXPLICIT -= 1
 
 
 #: OpenBLAS runs a product of m·n·k multiply-adds below this on one thread whatever its setting (its
@@ -54,7 +64,8 @@ def products_on_one_thread(sizes, batch_rows: int) -> bool:
 @contextlib.contextmanager
 def one_thread_for_small_products(sizes, batch_rows: int):
     """numpy's own OpenBLAS on one thread inside the block (restored after) when the step's products are small
-    enough to run on one thread anyway (:func:`products_on_one_thread`); otherwise, or where that OpenBLAS was
+    enough to run on one thread anyway (:func:`products_on_one_thread`); otherwise, inside a
+    :func:`limit_threads` block (a count asked for explicitly, as ``--threads``), or where that OpenBLAS was
     not found, the setting is left alone.
 
     Why: the per-epoch evaluations of such a network (validation data, the first loss) are larger products,
@@ -63,7 +74,7 @@ def one_thread_for_small_products(sizes, batch_rows: int):
     process busy on this 2-core machine: 2.08 s with two threads, 1.07 s with one (0.75 / 0.72 s without
     validation data)."""
     before = openblas_threads()
-    if before is None or before == 1 or not products_on_one_thread(sizes, batch_rows):
+    if before is None or before == 1 or _EXPLICIT or not products_on_one_thread(sizes, batch_rows):
         yield
         return
     set_openblas_threads(1)

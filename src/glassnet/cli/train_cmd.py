@@ -46,7 +46,9 @@ def add_arguments(p) -> None:
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                    help="float32 (default here, for speed) or float64 (the default of Network() in Python)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda needs CuPy and an NVIDIA GPU")
-    p.add_argument("--threads", type=positive_int, help="BLAS threads to use (default: the machine's setting)")
+    p.add_argument("--threads", type=positive_int,
+                   help="BLAS threads to use (default: the machine's setting, but one for a network whose "
+                        "products are small enough that a second thread only gets in the way)")
     p.add_argument("--engine", default=None, choices=ENGINES,
                    help="numpy (the reference, default; with --resume, the engine the run was saved with); "
                         "compiled: numba's machine code (pip install "
