@@ -324,3 +324,44 @@ def test_every_subcommands_help_is_written_for_its_users():
     for command in commands:
         text = glassnet(command, "--help").stdout
         assert "usage: glassnet " + command in text and "floor" not in text, command
+
+
+def test_resume_without_out_writes_the_checkpoints_own_model_or_asks(tmp_path):
+    """A resumed run without --out had saved to model.npz, over whatever model was there. It now writes the
+    model its checkpoint was named after (OUT.npz.ckpt -> OUT.npz), and asks for --out otherwise."""
+    glassnet("train", "--dataset", "iris", "--epochs", "2", "--out", "x.npz", "--checkpoint", "run.ckpt",
+             "--checkpoint-every", "1", "--quiet", cwd=tmp_path)
+    (tmp_path / "model.npz").write_bytes(b"someone else's model")
+    refused = glassnet("train", "--resume", "run.ckpt", "--epochs", "2", cwd=tmp_path, check=False)
+    assert refused.returncode == 1 and "give --out" in refused.stderr
+    assert (tmp_path / "model.npz").read_bytes() == b"someone else's model"
+    (tmp_path / "x.npz.ckpt").write_bytes((tmp_path / "run.ckpt").read_bytes())
+    (tmp_path / "x.npz").unlink()
+    glassnet("train", "--resume", "x.npz.ckpt", "--quiet", cwd=tmp_path)
+    assert (tmp_path / "x.npz").exists() and (tmp_path / "model.npz").read_bytes() == b"someone else's model"
+
+
+def test_classes_with_an_output_that_is_not_a_probability_are_refused(tmp_path):
+    """--output relu on class labels had trained a regression on the class numbers: a model whose predictions
+    were raw numbers and which `evaluate` then refused on its own training file. Refused at the start now."""
+    result = glassnet("train", "--dataset", "iris", "--output", "relu", "--epochs", "1", "--out", "r.npz",
+                      cwd=tmp_path, check=False)
+    assert result.returncode == 1 and "need a softmax output (or sigmoid for two classes), not 'relu'" in result.stderr
+    assert not (tmp_path / "r.npz").exists()
+
+
+def test_onnx_export_takes_a_bare_network_and_warns_of_what_onnxruntime_cannot_load(tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is part of the onnx extra")
+    import glassnet as gn
+    from glassnet.onnx_export import export_onnx
+
+    net = gn.Network([4, 6, 3], activation="tanh", output="softmax", seed=2)
+    export_onnx(net, str(tmp_path / "n.onnx"))  # a Network, not only a Model (gn.save takes both)
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    out = ort.InferenceSession(str(tmp_path / "n.onnx"), providers=["CPUExecutionProvider"]).run(None, {"x": X})[0]
+    assert np.abs(out - net.predict_proba(X)).max() <= 1e-12
+    with pytest.raises(gn.ConfigError, match="takes a glassnet Model or Network, got dict"):
+        export_onnx({}, str(tmp_path / "d.onnx"))
+    softplus = gn.Network([4, 6, 3], activation="softplus", output="softmax", seed=2)  # float64
+    with pytest.warns(RuntimeWarning, match="onnxruntime has no float64 Softplus"):  # 1.32 refuses the file
+        export_onnx(softplus, str(tmp_path / "s.onnx"))

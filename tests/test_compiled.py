@@ -516,3 +516,14 @@ def test_float32_adam_is_as_close_to_the_float64_run_compiled_as_through_numpy(o
     numpy_error = np.abs(weights("numpy", "float32") - reference).max()
     compiled_error = np.abs(weights("compiled", "float32") - reference).max()
     assert compiled_error <= 3 * numpy_error + 1e-6, (compiled_error, numpy_error)
+
+
+def test_a_predictor_given_a_saved_model_says_how_to_use_one(tmp_path):
+    net = gn.Network([2, 3, 2], activation="tanh", output="softmax", seed=0)
+    gn.save(net, str(tmp_path / "m.npz"))
+    model = gn.load(str(tmp_path / "m.npz"))
+    with pytest.raises(ConfigError, match=r"Predictor\(model.network\) and give it model.prepare\(X\)"):
+        compiled.Predictor(model)
+    X = np.array([[0.3, -0.7]])
+    np.testing.assert_allclose(compiled.Predictor(model.network).predict_proba(model.prepare(X)),
+                               forward_by_hand(net, X), rtol=0, atol=1e-12)

@@ -35,6 +35,7 @@ import numpy as np
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .blas import gemm_function
 from .costs import BinaryCrossEntropy, CrossEntropy, Quadratic
+from .errors import ConfigError
 from .layers import Dense
 from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov
 
@@ -263,6 +264,10 @@ class Predictor:
     MAX_ROWS = 64
 
     def __init__(self, network):
+        if not hasattr(network, "layers"):
+            raise ConfigError(f"Predictor takes a Network, got {type(network).__name__}; for a saved model use "
+                              f"Predictor(model.network) and give it model.prepare(X) (the model's own "
+                              f"standardisation and column order)")
         self.network = network
         kernels = load_kernels()
         reason = "numba is not installed (pip install 'glassnet[fast]')" if kernels is None else \

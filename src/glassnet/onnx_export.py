@@ -5,19 +5,28 @@ network's output (class probabilities for softmax / sigmoid outputs), in the mod
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .errors import ConfigError
 from .modelfile import Model, atomic_write
+from .network import Network
 
 OPSET = 17
+#: operators onnxruntime (1.32) implements for float32 only: a float64 file with one is refused at load
+NO_DOUBLE_IN_ONNXRUNTIME = ("Softplus",)
 
 
-def to_onnx(model: Model):
-    """The model as an in-memory ``onnx.ModelProto`` (opset 17): optional standardisation, then MatMul, Add
-    and the activation per layer; checked with ``onnx.checker``. Raises ConfigError without the onnx package or
-    for an activation ONNX lacks.
+def to_onnx(model: Model | Network):
+    """The model (or a bare network) as an in-memory ``onnx.ModelProto`` (opset 17): optional standardisation,
+    then MatMul, Add and the activation per layer; checked with ``onnx.checker``. Raises ConfigError without
+    the onnx package, for an activation ONNX lacks, or for anything but a Model or a Network.
     """
+    if isinstance(model, Network):
+        model = Model(model)
+    if not isinstance(model, Model):
+        raise ConfigError(f"ONNX export takes a glassnet Model or Network, got {type(model).__name__}")
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
@@ -39,6 +48,10 @@ def to_onnx(model: Model):
         nodes += [helper.make_node("MatMul", [current, f"W{index}"], [f"xw{index}"]),
                   helper.make_node("Add", [f"xw{index}", f"b{index}"], [f"a{index}"])]
         operator, attributes = layer.activation.onnx_node()  # each activation names its own ONNX node
+        if operator in NO_DOUBLE_IN_ONNXRUNTIME and elem == TensorProto.DOUBLE:
+            warnings.warn(f"glassnet: layer {index}'s {operator} in float64 is valid ONNX, but onnxruntime has no "
+                          f"float64 {operator} and will not load the file; a float32 network exports one it loads",
+                          RuntimeWarning, stacklevel=3)
         nodes.append(helper.make_node(operator, [f"a{index}"], [target], **attributes))
         current = target
     graph = helper.make_graph(nodes, "glassnet", [helper.make_tensor_value_info("x", elem, [None, network.n_inputs])],
@@ -49,6 +62,6 @@ def to_onnx(model: Model):
     return onnx_model
 
 
-def export_onnx(model: Model, path: str) -> None:
-    """Write ``model`` as an ONNX file at ``path`` (atomically)."""
+def export_onnx(model: Model | Network, path: str) -> None:
+    """Write ``model`` (a Model, or a bare Network) as an ONNX file at ``path`` (atomically)."""
     atomic_write(path, to_onnx(model).SerializeToString())

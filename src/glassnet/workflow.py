@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import data as data_module
+from .activations import get_activation
 from .contract import align_columns, column_order, encode_labels
 from .datasets import DATASETS
 from .errors import ConfigError, DataError
@@ -121,7 +122,11 @@ def build_network(settings: TrainSettings, dataset, n_features: int) -> Network:
                             f"two")
         n_out = max(dataset.n_classes, 2)
         output = settings.output or "softmax"
-        if output == "sigmoid" and n_out == 2:
+        if get_activation(output).name not in PROBABILITY_COSTS:  # a relu or identity output would train a regression on class numbers
+            raise ConfigError(f"{dataset.description}: the target holds classes ({dataset.n_classes}), which need "
+                              f"a softmax output (or sigmoid for two classes), not {output!r}; for a numeric "
+                              f"target read as numbers use --task regression")
+        if get_activation(output).name == "sigmoid" and n_out == 2:
             n_out = 1
     else:
         n_out, output = 1, settings.output or "identity"

@@ -62,7 +62,7 @@ def add_arguments(p) -> None:
     p.add_argument("--early-stopping", type=constrained("patience"), metavar="PATIENCE",
                    help="stop after this many epochs without a better validation loss")
     p.add_argument("--target-accuracy", type=constrained("target_accuracy"), help="stop once the training accuracy reaches this (0..1)")
-    p.add_argument("--out", default="model.npz", help="model file to write")
+    p.add_argument("--out", help="model file to write (default: model.npz; with --resume of OUT.ckpt, OUT)")
     p.add_argument("--plots", metavar="DIR", help="write PNG plots here: curves, network and, for classification, "
                    "the confusion matrix (and the decision boundary for 2-D data)")
     p.add_argument("--checkpoint", metavar="FILE", help="save the run here (every --checkpoint-every epochs and on "
@@ -120,6 +120,7 @@ def given_settings(args) -> dict:
 def run(args) -> int:
     import signal
 
+    args.out = _out_path(args)
     # outside training's own signal handling (loading data, printing the summary), SIGTERM acts as Ctrl-C
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     result = None
@@ -138,6 +139,22 @@ def run(args) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _out_path(args) -> str:
+    """Where the model goes: --out; else model.npz for a new run, and for a resumed one the model its checkpoint
+    was named after (OUT.ckpt, as an interrupted run names it, resumes into OUT). A resumed checkpoint named
+    otherwise needs --out: writing model.npz would overwrite whatever model is there."""
+    from ..errors import ConfigError
+
+    if args.out is not None:
+        return args.out
+    if not args.resume:
+        return "model.npz"
+    if args.resume.endswith(".npz.ckpt"):
+        return args.resume[:-len(".ckpt")]
+    raise ConfigError(f"--resume {args.resume}: give --out for the model file (the checkpoint is not named "
+                      f"OUT.npz.ckpt, so which model it belongs to is not known)")
 
 
 def _train(args):
