@@ -527,3 +527,12 @@ def test_a_predictor_given_a_saved_model_says_how_to_use_one(tmp_path):
     X = np.array([[0.3, -0.7]])
     np.testing.assert_allclose(compiled.Predictor(model.network).predict_proba(model.prepare(X)),
                                forward_by_hand(net, X), rtol=0, atol=1e-12)
+
+
+def test_a_fallback_warning_points_at_the_users_line():
+    """glassnet's warnings name the caller's file and line, however deep in the library they are raised."""
+    net = gn.Network([2, 3, 2], output="softmax", seed=0)
+    X, y = np.random.default_rng(0).random((20, 2)), np.arange(20) % 2
+    with pytest.warns(RuntimeWarning, match="does not support clip_norm") as record:
+        net.fit(X, y, epochs=1, clip_norm=1.0, engine="compiled")
+    assert record[0].filename == __file__

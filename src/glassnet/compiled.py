@@ -28,14 +28,13 @@ so only the first run on a machine pays the compilation (seconds per dtype).
 from __future__ import annotations
 
 import sys
-import warnings
 
 import numpy as np
 
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .blas import gemm_function
 from .costs import BinaryCrossEntropy, CrossEntropy, Quadratic
-from .errors import ConfigError
+from .errors import ConfigError, warn
 from .layers import Dense
 from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov
 
@@ -145,9 +144,8 @@ def choose(engine: str, network, optimizer, batch_rows: int | None = None, plann
     if reason is None:
         return CompiledEngine(network, optimizer, kernels)
     if engine == "compiled":
-        warnings.warn(f"glassnet: training with the numpy engine: the compiled engine does not support {reason}"
-                      if kernels is not None else f"glassnet: training with the numpy engine: {reason}",
-                      RuntimeWarning, stacklevel=3)
+        warn(f"glassnet: training with the numpy engine: the compiled engine does not support {reason}"
+             if kernels is not None else f"glassnet: training with the numpy engine: {reason}")
     return None
 
 
@@ -273,7 +271,7 @@ class Predictor:
         reason = "numba is not installed (pip install 'glassnet[fast]')" if kernels is None else \
             unsupported_network(network)
         if reason is not None:
-            warnings.warn(f"glassnet: predicting with the numpy engine: {reason}", RuntimeWarning, stacklevel=2)
+            warn(f"glassnet: predicting with the numpy engine: {reason}")
             kernels = None
         self.kernels = kernels
         self.dtype = np.dtype(network.dtype)

@@ -6,6 +6,9 @@ built-in exception a Python user would expect (``ValueError``, ``TypeError``, ``
 """
 from __future__ import annotations
 
+import sys
+import warnings
+
 __all__ = [
     "GlassnetError",
     "ConfigError",
@@ -83,3 +86,12 @@ class ModelFileError(GlassnetError, ValueError):
 
 class TrainingWarning(UserWarning):
     """Training finished but went wrong without failing: the loss ended far above where it started."""
+
+
+def warn(message: str, category=RuntimeWarning) -> None:
+    """``warnings.warn`` pointed at the first caller outside glassnet (the user's ``fit`` line, not a line of
+    the library), however deep in glassnet the warning is raised."""
+    frame, level = sys._getframe(1), 2  # stacklevel 2: warn's caller
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "glassnet":
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

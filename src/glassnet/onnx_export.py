@@ -5,11 +5,9 @@ network's output (class probabilities for softmax / sigmoid outputs), in the mod
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, warn
 from .modelfile import Model, atomic_write
 from .network import Network
 
@@ -49,9 +47,8 @@ def to_onnx(model: Model | Network):
                   helper.make_node("Add", [f"xw{index}", f"b{index}"], [f"a{index}"])]
         operator, attributes = layer.activation.onnx_node()  # each activation names its own ONNX node
         if operator in NO_DOUBLE_IN_ONNXRUNTIME and elem == TensorProto.DOUBLE:
-            warnings.warn(f"glassnet: layer {index}'s {operator} in float64 is valid ONNX, but onnxruntime has no "
-                          f"float64 {operator} and will not load the file; a float32 network exports one it loads",
-                          RuntimeWarning, stacklevel=3)
+            warn(f"glassnet: layer {index}'s {operator} in float64 is valid ONNX, but onnxruntime has no float64 "
+                 f"{operator} and will not load the file; a float32 network exports one it loads")
         nodes.append(helper.make_node(operator, [f"a{index}"], [target], **attributes))
         current = target
     graph = helper.make_graph(nodes, "glassnet", [helper.make_tensor_value_info("x", elem, [None, network.n_inputs])],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import operator
-import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -23,7 +22,7 @@ from . import compiled
 from .backend import numpy_like, sum_of_squares, take_rows, total
 from .callbacks import Callback, History
 from .constraints import check
-from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted, TrainingWarning
+from .errors import ConfigError, TrainingDivergedError, TrainingInterrupted, TrainingWarning, warn
 from .optimizers import Optimizer, get_optimizer
 from .params import Workspace
 from .schedules import get_schedule
@@ -235,7 +234,7 @@ class Trainer:
                        f"the {start_loss:.4g} it started from: the run diverged (the weights did not overflow, "
                        f"but they got worse). Try a smaller learning rate (now {self.learning_rate:g})")
             self.history.warnings.append(message)
-            warnings.warn(message, TrainingWarning, stacklevel=3)
+            warn(message, TrainingWarning)
 
     # ---- epoch -> batch -> step --------------------------------------------------------------------
     def _check_validation(self, validation_data):

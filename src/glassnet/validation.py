@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
-from .errors import DataError, LabelError, ShapeError
+from .errors import DataError, LabelError, ShapeError, warn
 
 
 def as_matrix(x, name: str = "X", dtype=np.float64, n_features: int | None = None, xp=np):
@@ -38,9 +37,9 @@ def _warn_memmap_copy(name: str, array: np.ndarray, dtype) -> None:
     target = np.dtype(dtype)
     how = (f"a network of dtype {array.dtype.name!r} reads it in place" if array.dtype.kind == "f" else
            f"store it as {target.name} on disk to read it in place")
-    warnings.warn(f"glassnet: {name} is a {array.dtype.name} numpy.memmap ({array.nbytes / 1e6:,.1f} MB on disk); "
-                  f"converting it to {target.name} copies all of it into memory "
-                  f"({array.size * target.itemsize / 1e6:,.1f} MB); {how}", RuntimeWarning, stacklevel=4)
+    warn(f"glassnet: {name} is a {array.dtype.name} numpy.memmap ({array.nbytes / 1e6:,.1f} MB on disk); "
+         f"converting it to {target.name} copies all of it into memory "
+         f"({array.size * target.itemsize / 1e6:,.1f} MB); {how}")
 
 
 def _to_dtype(array: np.ndarray, dtype, name: str) -> np.ndarray:
