@@ -365,3 +365,10 @@ def test_onnx_export_takes_a_bare_network_and_warns_of_what_onnxruntime_cannot_l
     softplus = gn.Network([4, 6, 3], activation="softplus", output="softmax", seed=2)  # float64
     with pytest.warns(RuntimeWarning, match="onnxruntime has no float64 Softplus"):  # 1.32 refuses the file
         export_onnx(softplus, str(tmp_path / "s.onnx"))
+
+
+def test_predict_with_the_arguments_swapped_says_which_comes_first(trained, tmp_path):
+    folder, _, _ = trained
+    (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
+    result = glassnet("predict", str(tmp_path / "rows.csv"), str(folder / "digits.npz"), check=False)
+    assert result.returncode == 1 and "the model file comes first: glassnet predict MODEL INPUT" in result.stderr

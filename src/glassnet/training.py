@@ -230,7 +230,8 @@ class Trainer:
             return
         end_loss = self.history.loss[-1]
         if end_loss > LOSS_ROSE_FACTOR * start_loss and end_loss - start_loss > 1e-12:
-            message = (f"the training loss ended at {end_loss:.4g}, {end_loss / max(start_loss, 1e-300):.3g} times "
+            message = (f"the training loss ended at {end_loss:.4g} (the last epoch's mean over its batches, each "
+                       f"before its step), {end_loss / max(start_loss, 1e-300):.3g} times "
                        f"the {start_loss:.4g} it started from: the run diverged (the weights did not overflow, "
                        f"but they got worse). Try a smaller learning rate (now {self.learning_rate:g})")
             self.history.warnings.append(message)

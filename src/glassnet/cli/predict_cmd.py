@@ -28,11 +28,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from ..modelfile import load_model
     from ..workflow import features_for, probability_columns
     from .common import emit
 
-    model = load_model(args.model)
+    model = _load(args.model)
     X = features_for(model, args.input)
     if args.proba:
         values = model.predict_proba(X)
@@ -45,3 +44,16 @@ def run(args) -> int:
         text = "\n".join(str(v if np.ndim(v) == 0 else ",".join(f"{u:.6g}" for u in v)) for v in values)
     emit(result, args.json, text)
     return 0
+
+
+def _load(path: str):
+    """The model file, with a hint when it looks like the features were given first."""
+    from ..errors import ModelFileError
+    from ..modelfile import load_model
+
+    try:
+        return load_model(path)
+    except ModelFileError as error:
+        if path.lower().endswith((".csv", ".npy", ".txt", ".tsv")):
+            raise ModelFileError(f"{error} (the model file comes first: glassnet predict MODEL INPUT)") from None
+        raise
