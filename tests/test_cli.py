@@ -372,3 +372,13 @@ def test_predict_with_the_arguments_swapped_says_which_comes_first(trained, tmp_
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
     result = glassnet("predict", str(tmp_path / "rows.csv"), str(folder / "digits.npz"), check=False)
     assert result.returncode == 1 and "the model file comes first: glassnet predict MODEL INPUT" in result.stderr
+
+
+def test_a_resume_refusal_names_the_options_as_typed(tmp_path):
+    glassnet("train", "--dataset", "iris", "--epochs", "2", "--layers", "8", "--out", "c.npz", "--checkpoint",
+             "c.npz.ckpt", "--checkpoint-every", "1", "--quiet", cwd=tmp_path)
+    result = glassnet("train", "--resume", "c.npz.ckpt", "--layers", "5,5", "--learning-rate", "0.5", cwd=tmp_path,
+                      check=False)
+    assert result.returncode == 1
+    assert "--layers 5,5 (the checkpoint has 8)" in result.stderr and "--learning-rate 0.5 (the checkpoint has" in \
+        result.stderr

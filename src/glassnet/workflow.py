@@ -182,11 +182,12 @@ def train(settings: TrainSettings, callbacks: list[Callback] = (), checkpoint: s
 
 def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | None = None,
            handle_signals: bool = False, out: str | None = None, overrides: dict | None = None,
-           engine: str | None = None) -> TrainResult:
+           engine: str | None = None, option_names: dict | None = None) -> TrainResult:
     """Continue the run saved in checkpoint ``path`` (same data, split, weights, optimizer, RNG, position,
     callbacks' state), on the engine it was saved with unless ``engine`` names another. ``overrides``:
     settings given again on the command line; any that differ from the checkpoint's are refused, as is data
-    that changed since the checkpoint was written."""
+    that changed since the checkpoint was written. ``option_names``: how the caller names each setting in
+    that refusal (the command line: ``{"hidden": "--layers"}``); the setting's own name otherwise."""
     from .checkpoint import restore_trainer
 
     trainer, model, state = restore_trainer(path)
@@ -196,7 +197,7 @@ def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | No
     if "dataset" not in known:
         raise ConfigError(f"{path} was not written by `glassnet train`; resume it with fit(..., resume=True)")
     settings = TrainSettings(**{**known, "hidden": tuple(known.get("hidden", ()))})
-    _refuse_conflicts(path, settings, overrides or {})
+    _refuse_conflicts(path, settings, overrides or {}, option_names or {})
     dataset, splits = prepare_splits(settings)
     fingerprint = _fingerprint(splits)
     if state.get("data_fingerprint") not in (None, fingerprint):
@@ -207,11 +208,18 @@ def resume(path: str, callbacks: list[Callback] = (), checkpoint_every: int | No
     return run.go(trainer, remaining, callbacks, resumed_from=model)
 
 
-def _refuse_conflicts(path: str, settings: TrainSettings, overrides: dict) -> None:
+def _refuse_conflicts(path: str, settings: TrainSettings, overrides: dict, option_names: dict) -> None:
     dataset = overrides.get("dataset")
     if isinstance(dataset, str) and os.path.isfile(dataset):  # train records a data file by its absolute path
         overrides = {**overrides, "dataset": os.path.abspath(dataset)}
-    conflicts = [f"{name}={value!r} (the checkpoint has {getattr(settings, name)!r})"
+
+    def shown(name, value) -> str:  # as the caller writes it: 5,5 after --layers, (5, 5) in Python
+        if name not in option_names:
+            return repr(value)
+        return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+    conflicts = [f"{option_names[name] + ' ' if name in option_names else name + '='}{shown(name, value)} "
+                 f"(the checkpoint has {shown(name, getattr(settings, name))})"
                  for name, value in overrides.items() if _comparable(value) != _comparable(getattr(settings, name))]
     if conflicts:
         raise ConfigError(f"--resume continues the run in {path} with its own settings; these options conflict "

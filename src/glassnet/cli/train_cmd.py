@@ -106,6 +106,11 @@ SETTING_OPTIONS = {
 }
 
 
+#: TrainSettings field -> the option that sets it, as a refusal names it (--no-standardize's field, a flag,
+#: is named as itself: standardize=False)
+OPTION_NAMES = {field: "--" + dest.replace("_", "-") for dest, field in SETTING_OPTIONS.items()}
+
+
 def given_settings(args) -> dict:
     """The TrainSettings fields set by options given on the command line."""
     given = {field: getattr(args, dest) for dest, field in SETTING_OPTIONS.items()
@@ -185,7 +190,7 @@ def _train(args):
             warnings.showwarning = _one_line(warnings.showwarning)
             if args.resume:
                 return resume(args.resume, callbacks, args.checkpoint_every, handle_signals=True, out=args.out,
-                              overrides=given, engine=args.engine)
+                              overrides=given, engine=args.engine, option_names=OPTION_NAMES)
             return train(TrainSettings(**given), callbacks, checkpoint, args.checkpoint_every, handle_signals=True,
                          out=args.out, engine=args.engine)
     except TrainingInterrupted as stop:
