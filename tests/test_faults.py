@@ -596,3 +596,13 @@ def test_ctrl_c_during_the_final_save_lets_it_finish(tmp_path, presses):
     else:  # the second press exits right after the file is complete, saying what is on disk
         assert run.returncode == 130 and "still finishing" in run.stderr and "stopped at once" in run.stderr and "nothing after that was saved" in run.stderr
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".glassnet-tmp")]
+
+
+def test_a_resumed_run_says_how_many_epochs_this_session_ran(tmp_path):
+    """The summary's epoch count is the whole run's history; its seconds are this session's: a note says so."""
+    checkpoint = str(tmp_path / "run.ckpt")
+    with pytest.raises(TrainingInterrupted):
+        workflow.train(workflow.TrainSettings(**{**SMALL, "epochs": 6}), [StopAt(2, 3)], checkpoint)
+    resumed = workflow.resume(checkpoint)
+    assert len(resumed.history) == 6
+    assert any(note.startswith("resumed after epoch 1: 5 epochs ran in this session's") for note in resumed.notes)

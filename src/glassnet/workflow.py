@@ -252,11 +252,15 @@ class _Run:
         from .checkpoint import graceful_interrupts
 
         self._attach_callbacks(trainer, epochs, callbacks, resumed_from)
+        done_before = trainer.epochs_completed
         started = time.perf_counter()
         with graceful_interrupts(trainer) if self.handle_signals else _nothing():
             self._fit(trainer, epochs)
             seconds = time.perf_counter() - started
             result = self._result(trainer, seconds)
+            if done_before:  # a resumed run: the seconds are this session's, the history the whole run's
+                result.notes.append(f"resumed after epoch {done_before}: {trainer.epochs_completed - done_before} "
+                                    f"epochs ran in this session's {seconds:.3g} s")
             if trainer.engine != "numpy":  # say which engine "auto" (or a fallback) really took
                 used = "compiled" if trainer.compiled_in_use else "numpy"
                 result.notes.append(f"--engine {trainer.engine}: trained with the {used} engine")
