@@ -606,3 +606,8 @@ def test_a_resumed_run_says_how_many_epochs_this_session_ran(tmp_path):
     resumed = workflow.resume(checkpoint)
     assert len(resumed.history) == 6
     assert any(note.startswith("resumed after epoch 1: 5 epochs ran in this session's") for note in resumed.notes)
+
+
+def test_resuming_a_missing_checkpoint_says_checkpoint(tmp_path):
+    with pytest.raises(gn.ModelFileError, match="nothere.ckpt: no such checkpoint"):
+        restore_trainer(str(tmp_path / "nothere.ckpt"))

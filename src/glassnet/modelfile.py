@@ -689,7 +689,7 @@ def load_model(path: str, expect_kind: str | None = None, extra_schema=None) -> 
     opened: a model file never makes glassnet read another file.
     """
     if not os.path.isfile(path):
-        raise _bad(path, "no such model file")
+        raise _bad(path, f"no such {'checkpoint' if expect_kind == 'checkpoint' else 'model file'}")
     with NpzArchive(path, ModelFileError, MAX_MODEL_ENTRIES, MAX_MODEL_BYTES, "a glassnet model file") as archive:
         meta, meta_bytes = read_header(path, archive, expect_kind, extra_schema)
         declared = meta["arrays"]
