@@ -52,7 +52,7 @@ def add_arguments(p) -> None:
     p.add_argument("--engine", default=None, choices=ENGINES,
                    help="numpy (the reference, default; with --resume, the engine the run was saved with); "
                         "compiled: numba's machine code (pip install "
-                        "'glassnet[fast]'; the first run on a machine compiles for 20-30 s, every run loads it "
+                        "'glassnet[fast]'; the first run on a machine compiles for 20-40 s, every run loads it "
                         "for about 0.6 s, so it pays on runs of seconds or more); auto: compiled where it pays")
     p.add_argument("--test-fraction", type=fraction,
                    help="share of rows held out for the test (default 0.2; 0 for the 4-row xor, and, or)")
