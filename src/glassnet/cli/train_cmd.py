@@ -20,7 +20,7 @@ EXAMPLE = """examples:
   glassnet train --dataset moons --layers 16,16 --activation tanh --epochs 200 --plots plots/
   glassnet train --dataset data.csv --target label --layers 64 --optimizer sgd --learning-rate 0.1 --json
   glassnet train --epochs 500 --checkpoint run.ckpt --checkpoint-every 10   # Ctrl-C saves and says how to resume
-  glassnet train --resume run.ckpt                                          # continue exactly where it stopped"""
+  glassnet train --resume run.ckpt --out model.npz                          # continue exactly where it stopped"""
 
 
 def add_arguments(p) -> None:
